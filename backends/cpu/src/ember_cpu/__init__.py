@@ -1,0 +1,23 @@
+"""Ember's CPU backend: numpy, registered through the ``ember`` entry point.
+
+It is a plugin like any other: core never imports it.
+
+Example:
+    >>> import ember
+    >>> ember.plugins.host().registry.provider("cpu")
+    'cpu'
+"""
+
+import ember.plugins
+
+
+@ember.plugins.hookimpl
+def ember_register_backends(registry):
+    """Add the ``cpu`` device type."""
+
+    def load():
+        from ._backend import CPUBackend
+
+        return CPUBackend()
+
+    registry.add_backend("cpu", load)

@@ -1,0 +1,418 @@
+"""Random number generation: ``Generator``, ``manual_seed`` and the sampling functions.
+
+Each device has a default generator; a ``Generator`` draws through its device
+backend's random engine, so the same seed gives the same stream on that device.
+"""
+
+from __future__ import annotations
+
+import numpy as _np  # host-side: seeding
+
+from . import _dtype
+from ._tensor import Tensor, _make, default_device, resolve_device
+from .ops._registry import export
+
+_DEFAULT_SEED = 67280421310721
+
+
+class Generator:
+    """A source of random numbers for one device.
+
+    Example:
+        >>> import ember
+        >>> g = ember.Generator().manual_seed(0)
+        >>> a = ember.rand(2, generator=g); g.manual_seed(0)
+        <ember.Generator object ...>
+        >>> bool((ember.rand(2, generator=g) == a).all())
+        True
+    """
+
+    def __init__(self, device="cpu"):
+        self._be, self.device = resolve_device(device)
+        self._seed = _DEFAULT_SEED
+        self._engine = self._be.generator_engine(self._seed, self.device.index)
+
+    def manual_seed(self, seed):
+        seed = int(seed)
+        if seed < 0:
+            seed += 1 << 64
+        self._seed = seed
+        self._engine.seed(seed)
+        return self
+
+    def seed(self):
+        s = int(_np.random.SeedSequence().entropy) % (1 << 63)
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        """The generator's state as a uint8 tensor (round-trips through ``set_state``)."""
+        import json
+
+        blob = json.dumps({"seed": self._seed, "state": self._engine.get_state()}, default=int).encode()
+        from ._creation import tensor
+
+        return tensor(list(blob), dtype=_dtype.uint8)
+
+    def set_state(self, new_state):
+        import json
+
+        data = json.loads(bytes(new_state.tolist()).decode())
+        self._seed = data["seed"]
+        self._engine.set_state(data["state"])
+        return self
+
+    def __repr__(self):
+        return f"<ember.Generator object at {id(self):#x}>"
+
+
+_defaults = {}
+
+
+def default_generator(device=None):
+    """The default generator of ``device`` (the default device if None)."""
+    be, dev = resolve_device(device) if device is not None else default_device()
+    g = _defaults.get(dev)
+    if g is None:
+        g = _defaults[dev] = Generator(dev)
+    return g
+
+
+def _gen(generator, device):
+    if generator is not None:
+        return generator
+    return default_generator(device)
+
+
+@export(method=False)
+def manual_seed(seed):
+    """Seed every device's default generator; returns the CPU generator.
+
+    Example:
+        >>> import ember
+        >>> _ = ember.manual_seed(0); a = ember.rand(1)
+        >>> _ = ember.manual_seed(0); bool((ember.rand(1) == a).all())
+        True
+    """
+    seed = int(seed)
+    default_generator("cpu").manual_seed(seed)
+    for g in list(_defaults.values()):
+        g.manual_seed(seed)
+    return default_generator("cpu")
+
+
+@export(method=False)
+def seed():
+    """Seed the default generators from fresh entropy and return the seed.
+
+    Example:
+        >>> import ember
+        >>> isinstance(ember.seed(), int)
+        True
+    """
+    s = int(_np.random.SeedSequence().entropy) % (1 << 63)
+    manual_seed(s)
+    return s
+
+
+@export(method=False)
+def initial_seed():
+    """The seed of the CPU default generator.
+
+    Example:
+        >>> import ember
+        >>> _ = ember.manual_seed(3); ember.initial_seed()
+        3
+    """
+    return default_generator("cpu").initial_seed()
+
+
+@export(method=False)
+def get_rng_state():
+    """The CPU default generator's state (a uint8 tensor).
+
+    Example:
+        >>> import ember
+        >>> s = ember.get_rng_state(); a = ember.rand(1); ember.set_rng_state(s)
+        >>> bool((ember.rand(1) == a).all())
+        True
+    """
+    return default_generator("cpu").get_state()
+
+
+@export(method=False)
+def set_rng_state(new_state):
+    """Restore the CPU default generator's state from :func:`get_rng_state`.
+
+    Example:
+        >>> import ember
+        >>> ember.set_rng_state(ember.get_rng_state())
+    """
+    default_generator("cpu").set_state(new_state)
+
+
+def _sizes(size):
+    if len(size) == 1 and not isinstance(size[0], int):
+        size = tuple(size[0])
+    return tuple(int(s) for s in size)
+
+
+def _draw(kind, size, generator, dtype, device, requires_grad, *args):
+    g = _gen(generator, device)
+    be, dev = (g._be, g.device) if device is None else resolve_device(device)
+    if generator is not None and device is not None and dev != g.device:
+        raise RuntimeError(f"Expected a '{dev.type}' device type for generator but found '{g.device.type}'")
+    arr = getattr(g._engine, kind)(size, dtype, *args) if kind != "integers" else g._engine.integers(*args, size, dtype)
+    t = _make(arr, be, dev, dtype)
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+def _float_dtype(dtype, op):
+    d = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
+    if d.category < 2:
+        raise RuntimeError(f"{op}: expected a floating point dtype, got {d}")
+    return d
+
+
+@export(method=False)
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    """Uniform samples on ``[0, 1)``.
+
+    Example:
+        >>> import ember
+        >>> x = ember.rand(2, 3); x.shape, bool(((x >= 0) & (x < 1)).all())
+        (ember.Size([2, 3]), True)
+    """
+    return _draw("uniform", _sizes(size), generator, _float_dtype(dtype, "rand"), device, requires_grad)
+
+
+@export(method=False)
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    """Standard normal samples.
+
+    Example:
+        >>> import ember
+        >>> ember.randn(4).shape
+        ember.Size([4])
+    """
+    return _draw("normal", _sizes(size), generator, _float_dtype(dtype, "randn"), device, requires_grad)
+
+
+@export(method=False)
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers drawn uniformly from ``[low, high)``.
+
+    Example:
+        >>> import ember
+        >>> x = ember.randint(3, 5, (4,)); x.dtype, bool(((x >= 3) & (x < 5)).all())
+        (ember.int64, True)
+    """
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None:
+        raise TypeError("randint() missing required argument 'high'")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    d = _dtype.int64 if dtype is None else _dtype.to_dtype(dtype)
+    return _draw("integers", tuple(size), generator, d, device, requires_grad, low, high)
+
+
+@export(method=False)
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of ``0 .. n-1``.
+
+    Example:
+        >>> import ember
+        >>> sorted(ember.randperm(4).tolist())
+        [0, 1, 2, 3]
+    """
+    d = _dtype.int64 if dtype is None else _dtype.to_dtype(dtype)
+    g = _gen(generator, device)
+    be, dev = (g._be, g.device) if device is None else resolve_device(device)
+    return _make(g._engine.permutation(int(n), d), be, dev, d)
+
+
+@export(method=False)
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
+    """Uniform samples with ``input``'s shape, dtype and device.
+
+    Example:
+        >>> import ember
+        >>> ember.rand_like(ember.zeros(2, dtype=ember.float64)).dtype
+        ember.float64
+    """
+    return rand(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad, generator=generator)
+
+
+@export(method=False)
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
+    """Normal samples with ``input``'s shape, dtype and device.
+
+    Example:
+        >>> import ember
+        >>> ember.randn_like(ember.zeros(3)).shape
+        ember.Size([3])
+    """
+    return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad, generator=generator)
+
+
+@export(method=False)
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
+    """Random integers with ``input``'s shape.
+
+    Example:
+        >>> import ember
+        >>> ember.randint_like(ember.zeros(3), 5).shape
+        ember.Size([3])
+    """
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device)
+
+
+def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+    """Fill in place with uniform samples from ``[from_, to)``.
+
+    Example:
+        >>> import ember
+        >>> x = ember.empty(3).uniform_(-1, 1); bool(((x >= -1) & (x < 1)).all())
+        True
+    """
+    g = _gen(generator, self.device)
+    return self._fill_from(g._engine.uniform(tuple(self.shape), self.dtype, from_, to), "uniform_")
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    """Fill in place with normal samples.
+
+    Example:
+        >>> import ember
+        >>> ember.empty(3).normal_(0, 0.1).shape
+        ember.Size([3])
+    """
+    g = _gen(generator, self.device)
+    return self._fill_from(g._engine.normal(tuple(self.shape), self.dtype, mean, std), "normal_")
+
+
+def random_(self, from_=0, to=None, *, generator=None):
+    """Fill in place with integers from ``[from_, to)``.
+
+    Example:
+        >>> import ember
+        >>> x = ember.zeros(4).random_(0, 3); bool(((x >= 0) & (x < 3)).all())
+        True
+    """
+    if to is None:
+        from_, to = 0, from_ if from_ else 2 ** 24
+    g = _gen(generator, self.device)
+    return self._fill_from(g._engine.integers(from_, to, tuple(self.shape), self.dtype), "random_")
+
+
+def bernoulli_(self, p=0.5, *, generator=None):
+    """Fill in place with 0/1 samples that are 1 with probability ``p``.
+
+    Example:
+        >>> import ember
+        >>> ember.zeros(3).bernoulli_(1.0).tolist()
+        [1.0, 1.0, 1.0]
+    """
+    g = _gen(generator, self.device)
+    u = _make(g._engine.uniform(tuple(self.shape), self.dtype), self._be, self._device, self.dtype)
+    return self._fill_from(((u < p).to(self.dtype))._data, "bernoulli_")
+
+
+def exponential_(self, lambd=1.0, *, generator=None):
+    """Fill in place with exponential samples of rate ``lambd``.
+
+    Example:
+        >>> import ember
+        >>> bool((ember.zeros(4).exponential_() >= 0).all())
+        True
+    """
+    g = _gen(generator, self.device)
+    u = _make(g._engine.uniform(tuple(self.shape), self.dtype), self._be, self._device, self.dtype)
+    return self._fill_from(((-(1 - u).log()) / lambd)._data, "exponential_")
+
+
+for _f in (uniform_, normal_, random_, bernoulli_, exponential_):
+    setattr(Tensor, _f.__name__, _f)
+
+
+@export(method=False)
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Normal samples with the given mean(s) and standard deviation(s).
+
+    Example:
+        >>> import ember
+        >>> ember.normal(ember.zeros(3), 1.0).shape, ember.normal(2.0, 3.0, size=(2,)).shape
+        (ember.Size([3]), ember.Size([2]))
+    """
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        like = mean if isinstance(mean, Tensor) else std
+        shape = (mean + std * 0 if isinstance(mean, Tensor) else std * 0 + mean).shape
+        z = randn(*shape, generator=generator, dtype=like.dtype, device=like.device)
+        return z * std + mean
+    if size is None:
+        raise TypeError("normal(): with float mean and std, size is required")
+    return randn(*_sizes((size,)), generator=generator, dtype=dtype, device=device, requires_grad=requires_grad) * std + mean
+
+
+@export()
+def bernoulli(input, p=None, *, generator=None):
+    """0/1 samples, 1 with probability ``input`` (elementwise) or ``p``.
+
+    Example:
+        >>> import ember
+        >>> ember.bernoulli(ember.tensor([0.0, 1.0]))
+        tensor([0., 1.])
+    """
+    probs = input if p is None else ember_full_like(input, p)
+    u = rand(*input.shape, generator=generator, dtype=input.dtype, device=input.device)
+    return (u < probs.detach()).to(input.dtype)
+
+
+def ember_full_like(input, value):
+    from ._creation import full_like
+
+    return full_like(input, value)
+
+
+@export()
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Sample category indices from each row of (unnormalised) probabilities ``input``.
+
+    Example:
+        >>> import ember
+        >>> ember.multinomial(ember.tensor([0.0, 1.0, 0.0]), 2, replacement=True).tolist()
+        [1, 1]
+    """
+    if input.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    probs = input.detach()._host().astype(_np.float64)
+    if (probs < 0).any() or not _np.isfinite(probs).all():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    rows = probs.reshape(-1, probs.shape[-1])
+    if not replacement and num_samples > rows.shape[1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    g = _gen(generator, "cpu")
+    rng = g._engine.host()
+    out = []
+    for row in rows:
+        s = row.sum()
+        if s <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        if replacement:
+            out.append(rng.choice(len(row), size=num_samples, replace=True, p=row / s))
+        else:
+            # Gumbel-top-k: sampling without replacement by perturbed log-probabilities
+            keys = _np.log(row) - _np.log(-_np.log(rng.random(len(row))))
+            out.append(_np.argsort(-keys, kind="stable")[:num_samples])
+    res = _np.stack(out).reshape(probs.shape[:-1] + (num_samples,))
+    from ._creation import tensor
+
+    return tensor(res, dtype=_dtype.int64, device=input.device)

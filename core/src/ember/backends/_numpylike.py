@@ -1,0 +1,61 @@
+"""Shared fast paths for namespaces that follow numpy's own API (numpy, cupy)."""
+
+from __future__ import annotations
+
+from ._base import Backend
+
+
+class NumpyLikeBackend(Backend):
+    """A backend over a numpy-compatible module: strided views, ufunc.at, einsum.
+
+    Example:
+        >>> import numpy, ember
+        >>> class CPU(ember.backends.NumpyLikeBackend):
+        ...     xp = numpy
+        >>> CPU().einsum("ij->j", numpy.ones((2, 3))).tolist()
+        [2.0, 2.0, 2.0]
+    """
+
+    def from_host(self, array, index=None):
+        return self.xp.asarray(array)
+
+    def copy(self, array):
+        return array.copy()
+
+    def assign(self, dst, src):
+        self.xp.copyto(dst, src, casting="unsafe")
+
+    def shares_memory(self, a, b):
+        return self.xp.shares_memory(a, b)
+
+    def is_contiguous(self, array):
+        return array.flags.c_contiguous
+
+    def scatter_add(self, target, dim, index, src):
+        xp = self.xp
+        out = target.copy()
+        idx = list(xp.indices(index.shape, sparse=True))
+        idx[dim] = index
+        xp.add.at(out, tuple(idx), src)
+        return out
+
+    def index_add(self, target, dim, index, src):
+        out = target.copy()
+        self.xp.add.at(out, (slice(None),) * dim + (index,), src)
+        return out
+
+    def einsum(self, equation, *operands):
+        return self.xp.einsum(equation, *operands, optimize=len(operands) > 2)
+
+    def sliding_windows(self, x, window, step, dilation):
+        nsp = len(window)
+        lead = x.ndim - nsp
+        out = [(x.shape[lead + i] - dilation[i] * (window[i] - 1) - 1) // step[i] + 1 for i in range(nsp)]
+        st = x.strides
+        shape = tuple(x.shape[:lead]) + tuple(out) + tuple(window)
+        strides = (
+            tuple(st[:lead])
+            + tuple(st[lead + i] * step[i] for i in range(nsp))
+            + tuple(st[lead + i] * dilation[i] for i in range(nsp))
+        )
+        return self.xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=False)

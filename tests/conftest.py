@@ -1,0 +1,41 @@
+"""Suite-wide fixtures: every test that takes ``device`` runs on every installed backend."""
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+
+
+def _usable_devices():
+    devices = []
+    host = ember.plugins.host()
+    for name in host.device_types():
+        try:
+            be = host.backend(name)
+            if be.device_count() > 0:
+                devices.append(name)
+        except Exception as exc:  # a backend whose library is missing (e.g. no GPU) is skipped
+            warnings.warn(f"backend {name!r} is not usable here: {exc}")
+    only = os.environ.get("EMBER_TEST_DEVICES")
+    if only:
+        devices = [d for d in devices if d in only.split(",")]
+    return devices
+
+
+DEVICES = _usable_devices()
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """The name of an installed device type (cpu, strict, cuda when present)."""
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    ember.manual_seed(0)
+    np.random.seed(0)
+    yield
