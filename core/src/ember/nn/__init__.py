@@ -1,0 +1,11 @@
+"""Neural-network layers, losses and containers (``ember.nn``), mirroring ``torch.nn``.
+
+Example:
+    >>> import ember.nn as nn
+    >>> nn.Linear(2, 1)
+    Linear(in_features=2, out_features=1, bias=True)
+"""
+
+from . import functional, init, utils  # noqa: F401
+from .modules import *  # noqa: F401,F403
+from .parameter import *  # noqa: F401,F403

@@ -1,0 +1,3 @@
+"""nn.functional: norm."""
+
+__all__ = []

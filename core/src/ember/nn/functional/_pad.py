@@ -1,0 +1,3 @@
+"""nn.functional: pad."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.functional: pool."""
+
+__all__ = []

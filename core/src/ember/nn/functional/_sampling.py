@@ -1,0 +1,3 @@
+"""nn.functional: sampling."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Parameter initialisation (ember.nn.init)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.Module classes: activation."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.Module classes: attention."""
+
+__all__ = []

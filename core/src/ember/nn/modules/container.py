@@ -1,0 +1,3 @@
+"""nn.Module classes: container."""
+
+__all__ = []

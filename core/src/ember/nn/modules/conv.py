@@ -1,0 +1,3 @@
+"""nn.Module classes: conv."""
+
+__all__ = []

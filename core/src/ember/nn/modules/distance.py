@@ -1,0 +1,3 @@
+"""nn.Module classes: distance."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.Module classes: dropout."""
+
+__all__ = []

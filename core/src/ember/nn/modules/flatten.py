@@ -1,0 +1,3 @@
+"""nn.Module classes: flatten."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.Module classes: fold."""
+
+__all__ = []

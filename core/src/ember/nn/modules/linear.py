@@ -1,0 +1,3 @@
+"""nn.Module classes: linear."""
+
+__all__ = []

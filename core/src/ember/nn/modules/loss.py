@@ -1,0 +1,3 @@
+"""nn.Module classes: loss."""
+
+__all__ = []

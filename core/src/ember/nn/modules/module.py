@@ -1,0 +1,3 @@
+"""nn.Module classes: module."""
+
+__all__ = []

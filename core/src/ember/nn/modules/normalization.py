@@ -1,0 +1,3 @@
+"""nn.Module classes: normalization."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.Module classes: padding."""
+
+__all__ = []

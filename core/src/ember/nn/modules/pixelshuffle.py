@@ -1,0 +1,3 @@
+"""nn.Module classes: pixelshuffle."""
+
+__all__ = []

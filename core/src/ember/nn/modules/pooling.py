@@ -1,0 +1,3 @@
+"""nn.Module classes: pooling."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.Module classes: rnn."""
+
+__all__ = []

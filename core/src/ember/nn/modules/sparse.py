@@ -1,0 +1,3 @@
+"""nn.Module classes: sparse."""
+
+__all__ = []

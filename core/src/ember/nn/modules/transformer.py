@@ -1,0 +1,3 @@
+"""nn.Module classes: transformer."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.Module classes: upsampling."""
+
+__all__ = []

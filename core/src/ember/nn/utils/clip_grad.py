@@ -1,0 +1,3 @@
+"""nn.utils: clip_grad."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.utils: convert_parameters."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Logical and bitwise ops."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Convolution primitives."""
+
+__all__ = []

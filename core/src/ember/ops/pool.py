@@ -1,0 +1,3 @@
+"""Pooling primitives."""
+
+__all__ = []
