@@ -1,0 +1,120 @@
+"""Benchmark workloads written once against the torch API and run on ember and torch alike.
+
+Each entry: (key, description, unit, make(m) -> zero-argument step function, calls per timing, target).
+"""
+
+from __future__ import annotations
+
+
+def op_add(m):
+    a, b = m.rand(16), m.rand(16)
+    return lambda: a + b
+
+
+def op_mul(m):
+    a, b = m.rand(16), m.rand(16)
+    return lambda: a * b
+
+
+def op_chain_backward(m, n=10):
+    """n small muls/adds with grad, then backward: reported per op."""
+    x = m.rand(16, requires_grad=True)
+    w = m.rand(16)
+
+    def step():
+        y = x
+        for _ in range(n // 2):
+            y = y * w + w
+        y.sum().backward()
+        x.grad = None
+
+    return step
+
+
+def _train_step(m, model, loss_fn, opt, x, y):
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def mlp(m):
+    nn = m.nn
+    m.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    opt = m.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    return _train_step(m, model, nn.CrossEntropyLoss(), opt, m.randn(128, 784), m.randint(0, 10, (128,)))
+
+
+def lenet(m):
+    nn = m.nn
+    m.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(64 * 12 * 12, 128), nn.ReLU(), nn.Linear(128, 10),
+    )
+    opt = m.optim.Adam(model.parameters(), lr=1e-3)
+    return _train_step(m, model, nn.CrossEntropyLoss(), opt, m.randn(64, 1, 28, 28), m.randint(0, 10, (64,)))
+
+
+def lstm(m):
+    nn = m.nn
+    m.manual_seed(0)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.LSTM(64, 128, batch_first=True)
+            self.head = nn.Linear(128, 10)
+
+        def forward(self, x):
+            out, _ = self.rnn(x)
+            return self.head(out[:, -1])
+
+    model = Net()
+    opt = m.optim.SGD(model.parameters(), lr=0.01)
+    return _train_step(m, model, nn.CrossEntropyLoss(), opt, m.randn(32, 32, 64), m.randint(0, 10, (32,)))
+
+
+def transformer(m):
+    nn = m.nn
+    m.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(128, 4, dim_feedforward=256, dropout=0.0, batch_first=True)
+    model = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False) if m.__name__ == "torch" else nn.TransformerEncoder(layer, 2)
+    opt = m.optim.Adam(model.parameters(), lr=1e-3)
+    x = m.randn(16, 64, 128)
+    return _train_step(m, model, lambda out, y: (out - y).pow(2).mean(), opt, x, m.randn(16, 64, 128))
+
+
+def resnet_blocks(m):
+    nn = m.nn
+    m.manual_seed(0)
+
+    class Block(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.c1, self.b1 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
+            self.c2, self.b2 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
+
+        def forward(self, x):
+            y = self.b1(self.c1(x)).relu()
+            return (self.b2(self.c2(y)) + x).relu()
+
+    model = nn.Sequential(Block(64), Block(64))
+    opt = m.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    return _train_step(m, model, lambda out, y: (out - y).pow(2).mean(), opt, m.randn(32, 64, 32, 32), m.randn(32, 64, 32, 32))
+
+
+WORKLOADS = [
+    ("add", "add, 16 elements, no grad", "us", op_add, 2000, "<= 4 us"),
+    ("mul", "mul, 16 elements, no grad", "us", op_mul, 2000, "<= 4 us"),
+    ("chain", "10 ops with grad + backward", "us", op_chain_backward, 200, "<= 80 us"),
+    ("mlp", "MLP 784-512-512-10 SGD step", "ms", mlp, 3, "<= 1.1x"),
+    ("lenet", "LeNet-like CNN Adam step", "ms", lenet, 2, "<= 1.3x"),
+    ("lstm", "LSTM 64->128, seq 32 step", "ms", lstm, 1, "<= 1.5x"),
+    ("transformer", "2-layer Transformer encoder step", "ms", transformer, 1, "<= 1.3x"),
+    ("resnet", "2 ResNet basic blocks step", "ms", resnet_blocks, 1, "<= 2x"),
+]

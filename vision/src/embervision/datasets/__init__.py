@@ -1,0 +1,5 @@
+"""Image data sets (``embervision.datasets``)."""
+
+from .digits import Digits
+
+__all__ = ["Digits"]
