@@ -40,10 +40,16 @@ _SUBMODULES = {
     "distributed", "testing", "special", "serialization", "backends", "plugins", "random", "multiprocessing",
 }
 
+# functions that live in a lazily imported submodule: name -> submodule
+_LAZY_FUNCTIONS = {"save": "serialization", "load": "serialization", "save_safetensors": "serialization",
+                   "load_safetensors": "serialization"}
+
 
 def __getattr__(name):
     if name in _SUBMODULES:
         return _importlib.import_module(f"ember.{name}")
+    if name in _LAZY_FUNCTIONS:
+        return getattr(_importlib.import_module(f"ember.{_LAZY_FUNCTIONS[name]}"), name)
     if name == "default_generator":
         return _default_generator("cpu")
     raise AttributeError(f"module 'ember' has no attribute '{name}'")

@@ -58,7 +58,7 @@ def _from_host(arr, dtype, be, dev):
         out = _np.array(arr, dtype=native, copy=True)
     else:
         host = arr.astype(_np.dtype(dtype.name)) if dtype is not _dtype.bfloat16 else arr
-        out = be.xp.astype(be.from_host(_np.ascontiguousarray(host), dev.index), native)
+        out = be.xp.astype(be.from_host(_np.asarray(host, order="C"), dev.index), native)
     return _make(out, be, dev, dtype)
 
 

@@ -15,6 +15,7 @@ _pybool = type(True)
 
 # --- devices: resolved once, cached -------------------------------------------
 _DEVICES = {}
+_CANONICAL = {}
 
 
 def resolve_device(dev):
@@ -24,7 +25,10 @@ def resolve_device(dev):
         return hit
     d = dev if isinstance(dev, _device_cls) else _device_cls(dev) if dev is not None else _device_cls("cpu")
     be = _plugin_host().backend(d.type)
-    hit = (be, _device_cls(d.type, be.canonical_index(d.index)))
+    canon = _device_cls(d.type, be.canonical_index(d.index))
+    hit = (be, _CANONICAL.setdefault(canon, canon))  # one device object per device: `is` checks on the op path
+    if d.index is None and be.indexed:
+        return hit  # 'cuda' means the current device, which set_device can change: not cacheable
     try:
         _DEVICES[dev] = hit
     except TypeError:
@@ -146,7 +150,9 @@ class Tensor:
 
     @property
     def data(self):
-        return self.detach()
+        t = self.detach()
+        t._version = [0, None]  # as torch: changes made through .data are not tracked by autograd
+        return t
 
     @data.setter
     def data(self, value):
@@ -288,8 +294,9 @@ class Tensor:
         def keep(grad):
             t = ref()
             if t is not None:
-                t._grad = grad.detach() if t._grad is None else t._grad + grad.detach()
+                t._grad = grad.detach() if t.grad is None else t.grad + grad.detach()
 
+        keep.retains_grad = True  # the engine runs it after the tensor's other hooks, as torch does
         self.register_hook(keep)
         self.__dict__["_retains"] = True
 
@@ -298,10 +305,7 @@ class Tensor:
         return bool(self.__dict__.get("_retains"))
 
     def _idx(self):
-        try:
-            return self._out_idx
-        except AttributeError:
-            return 0
+        return getattr(self, "_out_idx", 0)
 
     def detach(self):
         """A tensor sharing this one's data, cut from the graph.
@@ -456,10 +460,7 @@ def _wrap_dim(dim, ndim, op="op"):
 def _edge(t):
     fn = t.grad_fn
     if fn is not None:
-        try:
-            return (fn, t._out_idx)
-        except AttributeError:
-            return (fn, 0)
+        return (fn, getattr(t, "_out_idx", 0))
     if t.requires_grad:
         return (t, 0)
     return None
@@ -507,6 +508,7 @@ def apply(op, inputs, *args):
         _record(node, op, inputs)
         res.requires_grad = True
         res.grad_fn = node
+        res._out_idx = 0
         if op.save_output:
             node._out = (out, be, dev, res.dtype, res._version, res._version[0])
     return res
@@ -525,6 +527,12 @@ def _record(node, op, inputs):
 
 def _finish_multi(node, op, inputs, outs, be, dev, record):
     results = tuple(_make(o, be, dev, be.dtype_of(o)) for o in outs)
+    if op.view:
+        a = inputs[0]
+        base = getattr(a, "_base", None)
+        for r in results:
+            r._version = a._version
+            r._base = a if base is None else base
     if record:
         _record(node, op, inputs)
         node.n_outputs = len(results)

@@ -25,6 +25,16 @@ class Transfer(Op):
         return (g.to(self.src[1]),)
 
 
+class Overwrite(Op):
+    """An in-place write of a value that needs no gradient into a tensor that had a history."""
+
+    def forward(self, be, old, new):
+        return new
+
+    def backward(self, g):
+        return (g * 0,)
+
+
 def _move(arr, src_be, dst_be, dst_dev, non_blocking=False):
     if src_be is dst_be and src_be.index_of(arr) == dst_dev.index:
         return arr
@@ -153,6 +163,10 @@ def _assign(self, result, op):
             raise RuntimeError(f"{op}: result type {_tn(result.dtype)} can't be cast to the desired output type {_tn(self.dtype)}")
         result = cast(result, self.dtype)
     recording = _state.grad_enabled and result.requires_grad
+    if not recording and _state.grad_enabled and self.requires_grad:
+        _check_writable(self, op)  # a leaf: torch's error
+        result = apply(Overwrite, (self,), result._data)  # the old history now gets a zero gradient
+        recording = True
     if recording:
         _check_writable(self, op)
         base = getattr(self, "_base", None)
@@ -185,6 +199,7 @@ def _assign(self, result, op):
 def _snapshot(t):
     s = _make(t._be.copy(t._data), t._be, t._device, t.dtype)
     s.requires_grad, s.grad_fn = t.requires_grad, t.grad_fn
+    s._version = [t._version[0], None]  # frozen at the version the node saw
     if hasattr(t, "_out_idx"):
         s._out_idx = t._out_idx
     return s
@@ -275,6 +290,14 @@ def _rpow(self, other):
     return E.pow(other, self)
 
 
+def _invert(self):
+    if self.dtype.category > 1:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    from .ops.bitwise import bitwise_not
+
+    return bitwise_not(self)
+
+
 def _matmul(self, other):
     from .ops.linalg import matmul
 
@@ -317,4 +340,12 @@ def install():
     T.__imatmul__ = _iop(_matmul, "__imatmul__")
     for sym, name in (("eq", "eq"), ("ne", "ne"), ("lt", "lt"), ("le", "le"), ("gt", "gt"), ("ge", "ge")):
         setattr(T, f"__{sym}__", getattr(E, name))
+    from .ops import bitwise as B
+
+    for sym, fn in (("and", B.bitwise_and), ("or", B.bitwise_or), ("xor", B.bitwise_xor), ("mod", E.remainder),
+                    ("lshift", B.bitwise_left_shift), ("rshift", B.bitwise_right_shift)):
+        setattr(T, f"__{sym}__", _binop(fn))
+        setattr(T, f"__r{sym}__", _binop(fn, swap=True))
+        setattr(T, f"__i{sym}__", _iop(fn, f"__i{sym}__"))
+    T.__invert__ = _invert
     T.__hash__ = object.__hash__

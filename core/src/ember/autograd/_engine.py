@@ -1,12 +1,23 @@
-"""The backward pass: an iterative walk of the graph in reverse creation order."""
+"""The backward pass: an iterative walk of the graph, newest node first.
+
+Every node gets a sequence number when it is recorded, and a node is always
+newer than the nodes of its inputs. Popping the newest pending node from a heap
+therefore runs each node after every consumer that can still send it a
+gradient - a topological order found lazily, in one pass, without recursion.
+"""
 
 from __future__ import annotations
 
+import heapq
 import itertools
 
 from . import _state
+from .node import Op, _raise_freed
 
 _handle_ids = itertools.count()
+_make = None  # ember._tensor._make, bound on first use (ember._tensor imports this package)
+_heappush = heapq.heappush
+_heappop = heapq.heappop
 
 
 class RemovableHandle:
@@ -37,23 +48,21 @@ class RemovableHandle:
 def _as_tuple(x):
     if x is None:
         return None
-    from .._tensor import Tensor
-
-    if isinstance(x, Tensor):
-        return (x,)
-    return tuple(x)
+    if isinstance(x, (tuple, list)):
+        return tuple(x)
+    return (x,)
 
 
 def _initial_grads(outputs, grad_outputs):
-    from .._creation import ones_like
-
+    """The gradients the pass starts from: ``grad_outputs``, or ones for scalar outputs."""
+    if _make is None:
+        _bind()
     grads = []
     for i, out in enumerate(outputs):
         g = None if grad_outputs is None else grad_outputs[i]
         if g is None:
-            if out.numel() != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = ones_like(out)
+            if out.requires_grad:
+                g = _ones_for(out)
         elif g.shape != out.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and output[{i}] has a shape of {tuple(out.shape)}."
@@ -62,105 +71,131 @@ def _initial_grads(outputs, grad_outputs):
     return grads
 
 
-def _collect(roots):
-    """All nodes reachable from ``roots``, sorted so each comes before its inputs."""
-    from .._tensor import Tensor
+def _ones_for(out):
+    data = out._data
+    if data.size != 1:
+        raise RuntimeError("grad can be implicitly created only for scalar outputs")
+    if out.dtype.category == 3:
+        raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
+    be = out._be
+    return _make(be.full(data.shape, 1, data.dtype, out._device.index), be, out._device, out.dtype)
 
-    seen = set()
-    order = []
-    stack = [fn for fn in roots if fn is not None]
+
+def _sum(a, b, create_graph):
+    """``a + b`` for two gradients (plain arrays unless building a differentiable graph)."""
+    if create_graph or a.dtype is not b.dtype or a.requires_grad or b.requires_grad:
+        return a + b
+    return _make(a._data + b._data, a._be, a._device, a.dtype)
+
+
+def _reachable(roots):
+    """Every node reachable from ``roots``."""
+    seen = set(roots)
+    stack = list(seen)
     while stack:
-        fn = stack.pop()
-        if id(fn) in seen:
-            continue
-        seen.add(id(fn))
-        order.append(fn)
-        for edge in fn.next:
+        for edge in stack.pop().next:
             if edge is not None:
                 nxt = edge[0]
-                if id(nxt) not in seen and not isinstance(nxt, Tensor):
+                if nxt not in seen and isinstance(nxt, Op):
+                    seen.add(nxt)
                     stack.append(nxt)
-    order.sort(key=_seq_of, reverse=True)
-    return order
+    return seen
+
+
+def _needed(roots, leaf_ids, capture):
+    """The nodes that lead to a wanted leaf or captured gradient: the only ones worth running."""
+    captured = {key[0] for key in capture}
+    order = sorted(_reachable(roots), key=_seq_of)  # inputs before the nodes that consume them
+    needed = set()
+    for fn in order:
+        for edge in fn.next:
+            if edge is None:
+                continue
+            t = edge[0]
+            if (t in needed or t in captured) if isinstance(t, Op) else id(t) in leaf_ids:
+                needed.add(fn)
+                break
+    return needed
 
 
 def _seq_of(fn):
     return fn.seq
 
 
-def _add(a, b):
-    return b if a is None else a + b
-
-
-def run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=None):
+def run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=None, leaf_ids=None):
     """Propagate gradients from ``outputs``.
 
-    Returns a dict ``id(leaf) -> (leaf, grad)`` for leaves reached, and fills
-    ``capture`` (key -> grad) for non-leaf tensors named there by ``(node, idx)``.
+    Returns a dict ``id(leaf) -> (leaf, grad)`` for the leaves reached and fills
+    ``capture`` (``(node, output index) -> grad``) for non-leaf tensors. When
+    ``leaf_ids`` is given (``autograd.grad``, ``backward(inputs=...)``) only the
+    nodes leading to those leaves or to the captured tensors run.
     """
     if retain_graph is None:
         retain_graph = create_graph
-    from .._tensor import Tensor
-
-    buffers = {}  # id(node) -> list of per-output grads
+    if _make is None:
+        _bind()
+    buffers = {}  # node -> gradient (a list of per-output gradients for multi-output nodes)
     leaf_grads = {}
-    roots = []
-    for out, g in zip(outputs, grad_outputs):
-        if not out.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    heap = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         fn = out.grad_fn
         if fn is None:
-            prev = leaf_grads.get(id(out))
-            leaf_grads[id(out)] = (out, g if prev is None else prev[1] + g)
+            if not out.requires_grad:
+                raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+            if leaf_ids is None or id(out) in leaf_ids:
+                prev = leaf_grads.get(id(out))
+                leaf_grads[id(out)] = (out, g if prev is None else _sum(prev[1], g, create_graph))
             continue
-        idx = out._idx()
-        buf = buffers.setdefault(id(fn), [None] * getattr(fn, "n_outputs", 1))
-        buf[idx] = _add(buf[idx], g)
-        roots.append(fn)
+        _deposit(buffers, heap, fn, out._idx(), g, create_graph)
+    needed = wanted = None
+    if leaf_ids is not None:
+        needed = _needed([entry[1] for entry in heap], leaf_ids, capture)
+        wanted = needed.union(key[0] for key in capture)
 
     prev_mode = _state.grad_enabled
     _state.grad_enabled = create_graph
+    anomaly = _state.anomaly
     try:
-        for fn in _collect(roots):
-            grads = buffers.pop(id(fn), None)
-            if grads is None:
-                continue
-            if fn.released:
-                fn.saved()  # raises the "backward through the graph a second time" error
-            hooks = fn.__dict__.get("_out_hooks")
-            if hooks:
-                for idx, hs in hooks.items():
-                    for h in list(hs.values()):
-                        if grads[idx] is not None:
-                            r = h(grads[idx])
-                            if r is not None:
-                                grads[idx] = r
+        while heap:
+            fn = _heappop(heap)[1]
+            grads = buffers.pop(fn)
+            d = fn.__dict__
+            if d and ("_out_hooks" in d or "_node_prehooks" in d):
+                grads = _pre_hooks(fn, d, grads)
             if capture is not None:
-                for idx, g in enumerate(grads):
-                    key = (id(fn), idx)
-                    if key in capture:
-                        capture[key] = g
-            n = getattr(fn, "n_outputs", 1)
-            if n == 1:
-                in_grads = fn.backward(grads[0])
-            else:
+                _capture(fn, grads, capture)
+                if fn not in needed:
+                    continue
+            if fn.released:
+                _raise_freed(fn)
+            if anomaly:
+                in_grads = _run_anomalous(fn, grads)
+            elif type(grads) is list:
                 in_grads = fn.backward(*grads)
+            else:
+                in_grads = fn.backward(grads)
             if type(in_grads) is not tuple:
-                in_grads = (in_grads,)
-            if _state.anomaly:
-                _check_anomaly(fn, in_grads)
+                in_grads = tuple(in_grads) if type(in_grads) is list else (in_grads,)
+            if d and "_node_hooks" in d:
+                in_grads = _post_hooks(d["_node_hooks"], in_grads, grads)
             for edge, g in zip(fn.next, in_grads):
                 if edge is None or g is None:
                     continue
-                target, idx = edge
-                if isinstance(target, Tensor):
+                target = edge[0]
+                if isinstance(target, Op):
+                    if wanted is None or target in wanted:
+                        if target.n_outputs == 1:
+                            prev = buffers.get(target)
+                            if prev is None:
+                                buffers[target] = g
+                                _heappush(heap, (-target.seq, target))
+                            else:
+                                buffers[target] = _sum(prev, g, create_graph)
+                        else:
+                            _deposit(buffers, heap, target, edge[1], g, create_graph)
+                elif leaf_ids is None or id(target) in leaf_ids:
                     prev = leaf_grads.get(id(target))
-                    leaf_grads[id(target)] = (target, g if prev is None else prev[1] + g)
-                else:
-                    buf = buffers.get(id(target))
-                    if buf is None:
-                        buf = buffers[id(target)] = [None] * getattr(target, "n_outputs", 1)
-                    buf[idx] = _add(buf[idx], g)
+                    leaf_grads[id(target)] = (target, g if prev is None else _sum(prev[1], g, create_graph))
             if not retain_graph:
                 fn.release()
     finally:
@@ -168,14 +203,84 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=None
     return leaf_grads
 
 
-def _check_anomaly(fn, grads):
-    for g in grads:
-        if g is not None and g.dtype.category >= 2 and bool((g != g).any()):
-            where = "".join(fn.__dict__.get("trace") or ["    (no forward trace was recorded)\n"])
-            raise RuntimeError(
-                f"Function '{fn.name()}' returned nan values in its 0th output.\n"
-                f"Forward call that created it:\n{where}"
-            )
+def _bind():
+    global _make
+    from .._tensor import _make
+
+
+def _deposit(buffers, heap, fn, idx, g, create_graph):
+    """Add gradient ``g`` for output ``idx`` of ``fn``, scheduling ``fn`` on its first gradient."""
+    n = fn.n_outputs
+    prev = buffers.get(fn)
+    if prev is None:
+        _heappush(heap, (-fn.seq, fn))
+        if n == 1:
+            buffers[fn] = g
+            return
+        prev = buffers[fn] = [None] * n
+    elif n == 1:
+        buffers[fn] = _sum(prev, g, create_graph)
+        return
+    prev[idx] = g if prev[idx] is None else _sum(prev[idx], g, create_graph)
+
+
+def _pre_hooks(fn, d, grads):
+    """Tensor hooks on ``fn``'s outputs (retain_grad last), then the node's pre-hooks."""
+    multi = type(grads) is list
+    glist = list(grads) if multi else [grads]
+    for idx, hs in (d.get("_out_hooks") or {}).items():
+        hooks = list(hs.values())
+        hooks.sort(key=_retains_last)
+        for h in hooks:
+            if glist[idx] is not None:
+                r = h(glist[idx])
+                if r is not None:
+                    glist[idx] = r
+    for h in list((d.get("_node_prehooks") or {}).values()):
+        r = h(tuple(glist))
+        if r is not None:
+            glist = list(r)
+    return glist if multi else glist[0]
+
+
+def _retains_last(hook):
+    return bool(getattr(hook, "retains_grad", False))
+
+
+def _post_hooks(hooks, in_grads, grads):
+    outs = tuple(grads) if type(grads) is list else (grads,)
+    for h in list(hooks.values()):
+        r = h(in_grads, outs)
+        if r is not None:
+            in_grads = tuple(r)
+    return in_grads
+
+
+def _capture(fn, grads, capture):
+    if type(grads) is list:
+        for idx, g in enumerate(grads):
+            if (fn, idx) in capture:
+                capture[(fn, idx)] = g
+    elif (fn, 0) in capture:
+        capture[(fn, 0)] = grads
+
+
+def _run_anomalous(fn, grads):
+    """Run ``fn``'s backward in anomaly mode: check for NaN and name the forward call on errors."""
+    where = "".join(getattr(fn, "trace", None) or ["    (no forward trace was recorded)\n"])
+    try:
+        in_grads = fn.backward(*grads) if type(grads) is list else fn.backward(grads)
+    except Exception as exc:
+        exc.add_note(f"Error detected in {fn.name()}. Traceback of forward call that caused the error:\n{where}")
+        raise
+    if _state.anomaly_check_nan:
+        for i, g in enumerate(in_grads if type(in_grads) in (tuple, list) else (in_grads,)):
+            if g is not None and g.dtype.category >= 2 and bool((g != g).any()):
+                raise RuntimeError(
+                    f"Function '{fn.name()}' returned nan values in its {i}th output.\n"
+                    f"Traceback of forward call that caused the error:\n{where}"
+                )
+    return in_grads
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -188,35 +293,41 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         tensor([2., 2., 2.])
     """
     tensors = _as_tuple(tensors)
-    grad_tensors = _as_tuple(grad_tensors)
-    grads = _initial_grads(tensors, grad_tensors)
+    grads = _initial_grads(tensors, _as_tuple(grad_tensors))
     inputs = _as_tuple(inputs)
-    if inputs is not None and len(inputs) == 0:
+    if inputs is None:
+        for leaf, g in run_backward(tensors, grads, retain_graph, create_graph).values():
+            _accumulate(leaf, g, create_graph)
+        return
+    if len(inputs) == 0:
         raise RuntimeError("backward() received an empty list of inputs")
-    capture = None
-    if inputs is not None:
-        capture = {(id(t.grad_fn), t._idx()): None for t in inputs if t.grad_fn is not None}
-    leaf_grads = run_backward(tensors, grads, retain_graph, create_graph, capture)
-    allowed = None if inputs is None else {id(t) for t in inputs}
-    for key, (leaf, g) in leaf_grads.items():
-        if allowed is not None and key not in allowed:
-            continue
+    leaf_ids = {id(t) for t in inputs if t.grad_fn is None}
+    capture = {(t.grad_fn, t._idx()): None for t in inputs if t.grad_fn is not None}
+    for leaf, g in run_backward(tensors, grads, retain_graph, create_graph, capture, leaf_ids).values():
         _accumulate(leaf, g, create_graph)
-    if inputs is not None:
-        for t in inputs:
-            if t.grad_fn is not None:
-                g = capture.get((id(t.grad_fn), t._idx()))
-                if g is not None:
-                    t._grad = g if t.grad is None else t.grad + g
+    for t in inputs:
+        if t.grad_fn is not None:
+            g = capture[(t.grad_fn, t._idx())]
+            if g is not None:
+                g = g if create_graph else g.detach()
+                t._grad = g if t.grad is None else t.grad + g
 
 
-def _accumulate(leaf, g, create_graph):
+def _leaf_hooks(leaf, g):
     hooks = leaf.__dict__.get("_leaf_hooks")
     if hooks:
         for h in list(hooks.values()):
             r = h(g)
             if r is not None:
                 g = r
+    return g
+
+
+def _accumulate(leaf, g, create_graph):
+    """Add ``g`` to ``leaf.grad`` (running the leaf's hooks first and its post-accumulate hooks after)."""
+    d = leaf.__dict__
+    if d:
+        g = _leaf_hooks(leaf, g)
     old = leaf.grad
     if old is None:
         # own the gradient: the one handed in may alias another leaf's or be a broadcast view
@@ -226,15 +337,14 @@ def _accumulate(leaf, g, create_graph):
     else:
         old._data += g._data
         old._version[0] += 1
-    post = leaf.__dict__.get("_post_hooks")
-    if post:
-        for h in list(post.values()):
-            h(leaf)
+    if d:
+        post = d.get("_post_hooks")
+        if post:
+            for h in list(post.values()):
+                h(leaf)
 
 
 def _owned(g):
-    from .._tensor import _make
-
     return _make(g._be.copy(g._data), g._be, g._device, g.dtype)
 
 
@@ -250,21 +360,28 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> ember.autograd.grad(g, x)[0]
         tensor(12.)
     """
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
     outputs = _as_tuple(outputs)
-    single = not isinstance(inputs, (tuple, list))
     inputs = _as_tuple(inputs)
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    grads = _initial_grads(outputs, _as_tuple(grad_outputs))
-    capture = {(id(t.grad_fn), t._idx()): None for t in inputs if t.grad_fn is not None}
-    leaf_grads = run_backward(outputs, grads, retain_graph, create_graph, capture)
+    grad_outputs = _as_tuple(grad_outputs)
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
+    grads = _initial_grads(outputs, grad_outputs)
+    leaf_ids = {id(t) for t in inputs if t.grad_fn is None}
+    capture = {(t.grad_fn, t._idx()): None for t in inputs if t.grad_fn is not None}
+    leaf_grads = run_backward(outputs, grads, retain_graph, create_graph, capture, leaf_ids)
     result = []
     for i, t in enumerate(inputs):
         if t.grad_fn is None:
-            g = leaf_grads.get(id(t), (None, None))[1]
+            g = leaf_grads.get(id(t))
+            g = None if g is None else _leaf_hooks(t, g[1]) if t.__dict__ else g[1]
         else:
-            g = capture.get((id(t.grad_fn), t._idx()))
+            g = capture[(t.grad_fn, t._idx())]
         if g is None:
             if materialize_grads:
                 from .._creation import zeros_like
@@ -272,10 +389,22 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 g = zeros_like(t)
             elif not allow_unused:
                 raise RuntimeError(
-                    f"One of the differentiated Tensors (input {i}) appears to not have been used in the graph. "
+                    f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                     "Set allow_unused=True if this is the desired behavior."
                 )
         elif not create_graph:
             g = g.detach()
         result.append(g)
     return tuple(result)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """``is_grads_batched``: one backward per row of the leading dimension of ``grad_outputs``, stacked."""
+    import ember
+
+    rows = []
+    n = grad_outputs[0].shape[0]
+    for k in range(n):
+        rows.append(grad(outputs, inputs, [g[k] for g in grad_outputs], retain_graph=True if k < n - 1 else retain_graph,
+                         create_graph=create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads))
+    return tuple(None if col[0] is None else ember.stack(col) for col in zip(*rows))

@@ -33,6 +33,7 @@ class Op:
     view = False
     nondiff_outputs = ()
     transfer = False  # the output lives on another device: forward sets self.dest = (backend, device)
+    n_outputs = 1  # multi-output nodes set their own count when recorded
 
     __slots__ = ("next", "seq", "inputs", "_versions", "_out", "out_hooks", "released", "trace", "__dict__")
 
@@ -51,23 +52,47 @@ class Op:
 
     @property
     def next_functions(self):
-        return tuple((_torch_fn(fn), idx) if fn is not None else (None, 0) for fn, idx in self.next)
+        return tuple((None, 0) if e is None else (e[0] if isinstance(e[0], Op) else AccumulateGrad(e[0]), e[1])
+                     for e in self.next)
+
+    @property
+    def metadata(self):
+        """A dict for your own annotations of this node (kept until the graph is freed)."""
+        return self.__dict__.setdefault("_metadata", {})
 
     def register_hook(self, hook):
-        """Call ``hook(grad_inputs, grad_outputs)`` after this node's backward (not supported yet: raises)."""
-        raise NotImplementedError("Node.register_hook is not supported; register hooks on tensors instead")
+        """Call ``hook(grad_inputs, grad_outputs)`` after this node's backward; it may return new grad_inputs.
+
+        Example:
+            >>> import ember
+            >>> x = ember.ones(2, requires_grad=True); y = x * 2
+            >>> h = y.grad_fn.register_hook(lambda gi, go: (gi[0] * 10, None))
+            >>> y.sum().backward(); x.grad
+            tensor([20., 20.])
+        """
+        from ._engine import RemovableHandle
+
+        return RemovableHandle(self.__dict__.setdefault("_node_hooks", {}), hook)
+
+    def register_prehook(self, hook):
+        """Call ``hook(grad_outputs)`` before this node's backward; it may return new grad_outputs.
+
+        Example:
+            >>> import ember
+            >>> x = ember.ones(2, requires_grad=True); y = x * 2
+            >>> h = y.grad_fn.register_prehook(lambda go: (go[0] * 0,))
+            >>> y.sum().backward(); x.grad
+            tensor([0., 0.])
+        """
+        from ._engine import RemovableHandle
+
+        return RemovableHandle(self.__dict__.setdefault("_node_prehooks", {}), hook)
 
     # --- saved values -----------------------------------------------------------
     def saved(self):
         """The saved input tensors, checked against in-place changes since forward."""
         if self.released:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time (or directly access saved tensors "
-                f"after they have already been freed) in {self.name()}. Saved intermediate values of the "
-                f"graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True "
-                f"if you need to backward through the graph a second time or if you need to access saved "
-                f"tensors after calling backward."
-            )
+            _raise_freed(self)
         inputs = self.inputs
         for t, v in zip(inputs, self._versions):
             if t._version[0] != v:
@@ -78,7 +103,7 @@ class Op:
     def output(self):
         """The op's output as a tensor whose grad_fn is this node (for double backward)."""
         if self.released:
-            self.saved()  # raises the freed-graph error
+            _raise_freed(self)
         from .._tensor import _make
 
         data, be, dev, dtype, version, snapshot = self._out
@@ -99,8 +124,30 @@ class Op:
             d.clear()
 
 
-def _torch_fn(fn):
-    return fn.grad_accumulator() if hasattr(fn, "grad_accumulator") else fn
+def _raise_freed(node):
+    raise RuntimeError(
+        f"Trying to backward through the graph a second time (or directly access saved tensors "
+        f"after they have already been freed) in {node.name()}. Saved intermediate values of the "
+        f"graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True "
+        f"if you need to backward through the graph a second time or if you need to access saved "
+        f"tensors after calling backward."
+    )
+
+
+class AccumulateGrad:
+    """What ``next_functions`` shows for a leaf: ``.variable`` is the leaf tensor."""
+
+    __slots__ = ("variable",)
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 def _raise_modified(node, t, expected, what="input"):
@@ -116,8 +163,15 @@ def _raise_modified(node, t, expected, what="input"):
 
 
 def anomaly_trace():
+    """The current Python stack as text lines, without Ember's own recording frames."""
     if not _state.anomaly:
         return None
     import traceback
 
-    return traceback.format_stack()[:-3]
+    frames = traceback.extract_stack()[:-1]
+    while frames and frames[-1].filename.endswith(_RECORDING_FILES):
+        frames.pop()
+    return traceback.format_list(frames)
+
+
+_RECORDING_FILES = tuple(f"ember{sep}{name}" for sep in "/\\" for name in ("_tensor.py", "autograd" + sep + "function.py"))

@@ -17,6 +17,9 @@ import numpy as _np  # host-side chores only: moving data to and from the host
 
 from .. import _dtype
 
+# Torch follows IEEE 754 silently (log(0) = -inf, 0/0 = nan); numpy would warn on every such value.
+_np.seterr(all="ignore")
+
 _HOST = {d: _np.dtype(d.name) for d in _dtype.ALL if d is not _dtype.bfloat16}
 
 
@@ -133,7 +136,8 @@ class Backend:
     # --- kernels beyond the array API standard (portable defaults) --------------
     def _host_roundtrip(self, fn, *arrays, index=None):
         out = fn(*[self.to_host(a) if hasattr(a, "shape") else a for a in arrays])
-        return self.from_host(_np.ascontiguousarray(out), index)
+        out = _np.asarray(out)
+        return self.from_host(_np.ascontiguousarray(out).reshape(out.shape), index)  # keeps 0-d results 0-d
 
     def scatter_add(self, target, dim, index, src):
         """Return a copy of ``target`` with ``src`` added at ``index`` along ``dim``."""
@@ -158,8 +162,71 @@ class Backend:
 
         return self._host_roundtrip(host, target, index, src)
 
+    def getitem(self, array, index):
+        """``array[index]`` for any numpy-style index; forms the namespace lacks go through the host."""
+        try:
+            return array[index]
+        except (IndexError, TypeError):
+            out = self.to_host(array)[self._host_index(index)]
+            return self.from_host(_np.asarray(out, order="C"), self.index_of(array))
+
+    def setitem(self, array, index, value):
+        """``array[index] = value`` in place; forms the namespace lacks go through the host."""
+        try:
+            array[index] = value
+        except (IndexError, TypeError):
+            host = self.to_host(array).copy()
+            host[self._host_index(index)] = self.to_host(value) if hasattr(value, "shape") else value
+            array[...] = self.from_host(host, self.index_of(array))
+
+    def accumulate_at(self, array, index, values, op="add"):
+        """In place ``array[index] = op(array[index], values)``, repeated indices applied in turn.
+
+        ``op`` names a numpy ufunc: add, multiply, maximum or minimum (numpy's ``ufunc.at``).
+        """
+        host = self.to_host(array).copy()
+        getattr(_np, op).at(host, self._host_index(index), self.to_host(values) if hasattr(values, "shape") else values)
+        array[...] = self.from_host(host, self.index_of(array))
+
+    def _host_index(self, index):
+        return tuple(self.to_host(i) if hasattr(i, "shape") else i for i in index)
+
+    def diagonal(self, array, offset, dim1, dim2):
+        """The ``offset`` diagonal of the ``(dim1, dim2)`` planes as a new last axis.
+
+        A copy here (dims moved last, flattened, strided slice); numpy-like backends return a view.
+        """
+        xp = self.xp
+        keep = [d for d in range(array.ndim) if d not in (dim1, dim2)]
+        a = xp.permute_dims(array, tuple(keep) + (dim1, dim2))
+        m, n = a.shape[-2:]
+        a = a[..., min(max(-offset, 0), m):, min(max(offset, 0), n):]
+        m, n = a.shape[-2:]
+        k = min(m, n)
+        flat = xp.reshape(a, tuple(a.shape[:-2]) + (m * n,))
+        return flat[..., 0:(k - 1) * (n + 1) + 1:n + 1] if k else flat
+
+    def argsort(self, array, axis, descending=False, stable=False):
+        """Indices that sort ``array`` along ``axis`` (NaN sorts as the largest value)."""
+        return self.xp.argsort(array, axis=axis, descending=descending, stable=stable)
+
     def einsum(self, equation, *operands):
         return self._host_roundtrip(lambda *ops: _np.einsum(equation, *ops, optimize=True), *operands)
+
+    def running_extreme(self, x, axis, largest):
+        """Running maximum (or minimum) along ``axis``; NaN propagates."""
+        fn = _np.maximum if largest else _np.minimum
+        return self._host_roundtrip(lambda a: fn.accumulate(a, axis=axis), x)
+
+    def linalg(self, name, *arrays, **kwargs):
+        """``xp.linalg.<name>(*arrays, **kwargs)``, or numpy's on the host where the namespace lacks it."""
+        fn = getattr(getattr(self.xp, "linalg", None), name, None)
+        if fn is not None:
+            return fn(*arrays, **kwargs)
+        out = getattr(_np.linalg, name)(*[self.to_host(a) for a in arrays], **kwargs)
+        if isinstance(out, tuple):
+            return tuple(self.from_host(_np.array(o)) for o in out)
+        return self.from_host(_np.array(out))
 
     def sliding_windows(self, x, window, step, dilation):
         """Windows over the trailing ``len(window)`` axes: shape ``(..., out..., k...)``.

@@ -16,6 +16,13 @@ class NumpyLikeBackend(Backend):
         [2.0, 2.0, 2.0]
     """
 
+    def lookup_native_dtype(self, d):
+        # numpy-style namespaces report ``array.dtype`` as dtype objects, not the scalar types
+        try:
+            return self.xp.dtype(d.name)
+        except TypeError:
+            return None
+
     def from_host(self, array, index=None):
         return self.xp.asarray(array)
 
@@ -44,8 +51,37 @@ class NumpyLikeBackend(Backend):
         self.xp.add.at(out, (slice(None),) * dim + (index,), src)
         return out
 
+    def getitem(self, array, index):
+        return array[index]
+
+    def setitem(self, array, index, value):
+        array[index] = value
+
+    def accumulate_at(self, array, index, values, op="add"):
+        getattr(self.xp, op).at(array, index, values)
+
+    def diagonal(self, array, offset, dim1, dim2):
+        sl = [slice(None)] * array.ndim
+        sl[dim2 if offset >= 0 else dim1] = slice(abs(offset), None)
+        a = array[tuple(sl)]
+        keep = [d for d in range(a.ndim) if d not in (dim1, dim2)]
+        shape = tuple(a.shape[d] for d in keep) + (min(a.shape[dim1], a.shape[dim2]),)
+        strides = tuple(a.strides[d] for d in keep) + (a.strides[dim1] + a.strides[dim2],)
+        return self.xp.lib.stride_tricks.as_strided(a, shape, strides)  # writable, like torch's view
+
+    def argsort(self, array, axis, descending=False, stable=False):
+        xp = self.xp
+        if not descending:
+            return xp.argsort(array, axis=axis, kind="stable" if stable else None)
+        # stable descending: sort the reversed array ascending, reverse back (NaN first, ties in order)
+        rev = xp.argsort(xp.flip(array, axis=axis), axis=axis, kind="stable")
+        return (array.shape[axis] - 1) - xp.flip(rev, axis=axis)
+
     def einsum(self, equation, *operands):
         return self.xp.einsum(equation, *operands, optimize=len(operands) > 2)
+
+    def running_extreme(self, x, axis, largest):
+        return (self.xp.maximum if largest else self.xp.minimum).accumulate(x, axis=axis)
 
     def sliding_windows(self, x, window, step, dilation):
         nsp = len(window)

@@ -1,3 +1,494 @@
-"""Convolution primitives."""
+"""Convolution primitives: one N-d correlation with its input and weight gradients.
+
+The three ops below (``Conv``, ``ConvInput`` = transposed convolution, ``ConvWeight``)
+are each other's derivatives, so backward of any of them is a call to the others and
+double backward works to any order.
+
+Speed: the input is laid out once on a *phase grid* (padded, split by stride phase,
+spatial dims flattened per sample). On that grid every kernel tap of a stride-1
+correlation over a phase is a contiguous slice at a fixed flat offset, so a
+convolution is ``prod(kernel)`` plain matmuls over views - no im2col copy. Outputs
+that straddle a row end are computed and dropped (a few percent of extra work).
+Everything is plain array API (slicing, matmul, reshape) so it runs on any backend.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from .._tensor import apply
+from ..autograd.node import Op
+from ._registry import export
 
 __all__ = []
+
+
+class Geometry:
+    """Where the windows of an N-d correlation lie, and the phase grid that makes each tap a slice.
+
+    Input ``(n, groups * cg, *in_sp)`` padded by ``lo``/``hi`` on each spatial side, weight
+    ``(groups * og, cg, *kernel)``. On the grid a sample is ``(S, P)``: ``S = prod(stride)``
+    phases of ``P = prod(grid)`` flat positions; tap ``k`` reads phase ``taps[k][0]`` at
+    offset ``taps[k][1]``; output ``u`` (flat on the grid) needs positions ``u + offset``.
+
+    Example:
+        >>> g = Geometry(1, 1, 1, 1, (5,), (3,), (1,), (1,), (0,), (0,))
+        >>> g.out_sp, g.taps
+        ((3,), [(0, 0), (0, 1), (0, 2)])
+    """
+
+    __slots__ = ("n", "groups", "cg", "og", "in_sp", "kernel", "stride", "dilation", "lo", "out_sp",
+                 "grid", "taps", "span", "phases")
+
+    def __init__(self, n, groups, cg, og, in_sp, kernel, stride, dilation, lo, hi):
+        self.n, self.groups, self.cg, self.og = n, groups, cg, og
+        self.in_sp, self.kernel, self.stride, self.dilation, self.lo = in_sp, kernel, stride, dilation, lo
+        self.out_sp = tuple((i + a + b - d * (k - 1) - 1) // s + 1
+                            for i, a, b, k, s, d in zip(in_sp, lo, hi, kernel, stride, dilation))
+        used = [(o - 1) * s + d * (k - 1) + 1 for o, k, s, d in zip(self.out_sp, kernel, stride, dilation)]
+        self.grid = tuple(-(-u // s) for u, s in zip(used, stride))
+        flat = [math.prod(self.grid[j + 1:]) for j in range(len(self.grid))]
+        self.taps = []
+        for k in itertools.product(*(range(k) for k in kernel)):
+            phase = off = 0
+            for j, kj in enumerate(k):
+                q, r = divmod(kj * dilation[j], stride[j])
+                phase = phase * stride[j] + r
+                off += q * flat[j]
+            self.taps.append((phase, off))
+        self.span = sum((o - 1) * f for o, f in zip(self.out_sp, flat)) + 1  # flat outputs to compute
+        # per phase: (phase index, grid slices, input slices) - the copy between input and grid
+        self.phases = []
+        for idx, a in enumerate(itertools.product(*(range(s) for s in stride))):
+            gs, xs = [], []
+            for aj, s, i, l, u in zip(a, stride, in_sp, lo, used):
+                h0 = (aj - l) % s
+                cnt = max(0, -(-(min(i, u - l) - h0) // s))
+                g0 = (h0 + l) // s
+                gs.append(slice(g0, g0 + cnt))
+                xs.append(slice(h0, h0 + s * (cnt - 1) + 1, s))
+            if all(g.stop > g.start for g in gs):
+                self.phases.append((idx, tuple(gs), tuple(xs)))
+
+    @property
+    def n_phases(self):
+        return math.prod(self.stride)
+
+    @property
+    def grid_size(self):
+        return math.prod(self.grid)
+
+
+# --- array-level kernels (backend namespace ``be.xp``) ---------------------------------
+def to_grid(be, x, geo, fill=0):
+    """Input ``(n, c, *sp)`` on the phase grid: ``(n, groups, cg, S, P)`` (``fill`` pads)."""
+    xp = be.xp
+    n, g, cg = geo.n, geo.groups, geo.cg
+    buf = xp.full((n, g, cg, geo.n_phases) + geo.grid, fill, dtype=x.dtype)
+    xv = xp.reshape(x, (n, g, cg) + tuple(geo.in_sp))
+    lead = (slice(None),) * 3
+    for idx, gs, xs in geo.phases:
+        buf[lead + (idx,) + gs] = xv[lead + xs]
+    return xp.reshape(buf, (n, g, cg, geo.n_phases, geo.grid_size))
+
+
+def from_grid(be, buf, geo):
+    """Inverse of :func:`to_grid` for gradients: ``(n, groups, cg, S, P)`` -> ``(n, c, *sp)``."""
+    xp = be.xp
+    n, g, cg = geo.n, geo.groups, geo.cg
+    buf = xp.reshape(buf, (n, g, cg, geo.n_phases) + geo.grid)
+    out = xp.zeros((n, g, cg) + tuple(geo.in_sp), dtype=buf.dtype)
+    lead = (slice(None),) * 3
+    for idx, gs, xs in geo.phases:
+        out[lead + xs] = buf[lead + (idx,) + gs]
+    return xp.reshape(out, (n, g * cg) + tuple(geo.in_sp))
+
+
+def out_to_grid(be, y, geo):
+    """An output-shaped array ``(n, o, *out)`` on the grid ``(n, groups, og, P)``, zeros elsewhere."""
+    xp = be.xp
+    n, g, og = geo.n, geo.groups, geo.og
+    buf = xp.zeros((n, g, og) + geo.grid, dtype=y.dtype)
+    buf[(slice(None),) * 3 + tuple(slice(0, o) for o in geo.out_sp)] = xp.reshape(y, (n, g, og) + geo.out_sp)
+    return xp.reshape(buf, (n, g, og, geo.grid_size))
+
+
+def grid_to_out(be, buf, geo):
+    """The valid outputs of a grid result ``(n, groups, og, P)`` as ``(n, o, *out)``."""
+    xp = be.xp
+    y = xp.reshape(buf, (geo.n, geo.groups * geo.og) + geo.grid)
+    if geo.grid == geo.out_sp:
+        return y
+    return y[(slice(None),) * 2 + tuple(slice(0, o) for o in geo.out_sp)]
+
+
+def _mm(xp, a, b):
+    """Batched matrix product; a contraction of length 1 is a broadcast multiply (depthwise, pooling)."""
+    return a * b if a.shape[-1] == 1 else xp.matmul(a, b)
+
+
+def taps_first(be, w, geo):
+    """Weight ``(o, cg, *k)`` as ``(K, groups, og, cg)``: one matrix per kernel tap."""
+    xp = be.xp
+    w = xp.reshape(w, (geo.groups, geo.og, geo.cg, len(geo.taps)))
+    return xp.permute_dims(w, (3, 0, 1, 2))
+
+
+def correlate(be, xg, wt, geo):
+    """``y[u] = sum_k W_k @ x[u + off_k]`` on the grid: ``(n, groups, og, P)``."""
+    xp = be.xp
+    span = geo.span
+    y = xp.zeros((geo.n, geo.groups, geo.og, geo.grid_size), dtype=xg.dtype)
+    for k, (phase, off) in enumerate(geo.taps):
+        y[..., :span] += _mm(xp, wt[k, ...], xg[:, :, :, phase, off:off + span])
+    return y
+
+
+def correlate_t(be, gg, wt, geo):
+    """The adjoint of :func:`correlate` in ``x``: scatter each tap back, ``(n, groups, cg, S, P)``."""
+    xp = be.xp
+    span = geo.span
+    out = xp.zeros((geo.n, geo.groups, geo.cg, geo.n_phases, geo.grid_size), dtype=gg.dtype)
+    g = gg[..., :span]
+    wtt = xp.permute_dims(wt, (0, 1, 3, 2))
+    for k, (phase, off) in enumerate(geo.taps):
+        out[:, :, :, phase, off:off + span] += _mm(xp, wtt[k, ...], g)
+    return out
+
+
+def correlate_w(be, xg, gg, geo):
+    """The adjoint of :func:`correlate` in ``W``: ``(o, cg, *k)``."""
+    xp = be.xp
+    span = geo.span
+    g = gg[..., :span]
+    parts = []
+    for phase, off in geo.taps:
+        xt = xp.permute_dims(xg[:, :, :, phase, off:off + span], (0, 1, 3, 2))
+        parts.append(xp.sum(xp.matmul(g, xt), axis=0))
+    w = xp.stack(parts, axis=-1)  # (groups, og, cg, K)
+    return xp.reshape(w, (geo.groups * geo.og, geo.cg) + tuple(geo.kernel))
+
+
+# --- the three primitives ---------------------------------------------------------------------
+class Conv(Op):
+    """``y = correlate(x, w)`` (no bias); backward: ``ConvInput`` and ``ConvWeight``."""
+
+    save_inputs = True
+
+    def forward(self, be, x, w, geo):
+        self.geo = geo
+        self.xg = to_grid(be, x, geo)  # kept for the weight gradient
+        return grid_to_out(be, correlate(be, self.xg, taps_first(be, w, geo), geo), geo)
+
+    def backward(self, g):
+        x, w = self.saved()
+        nx, nw = self.next
+        gg = out_to_grid(g._be, g._data, self.geo)
+        gx = apply(ConvInput, (g, w), self.geo, gg) if nx else None
+        gw = apply(ConvWeight, (x, g), self.geo, self.xg, gg) if nw else None
+        return gx, gw
+
+
+class ConvInput(Op):
+    """``dx = correlate^T(g, w)``: the input gradient of a convolution, i.e. a transposed convolution."""
+
+    save_inputs = True
+
+    def forward(self, be, g, w, geo, gg=None):
+        self.geo = geo
+        gg = out_to_grid(be, g, geo) if gg is None else gg
+        return from_grid(be, correlate_t(be, gg, taps_first(be, w, geo), geo), geo)
+
+    def backward(self, h):
+        g, w = self.saved()
+        ng, nw = self.next
+        gg = apply(Conv, (h, w), self.geo) if ng else None
+        gw = apply(ConvWeight, (h, g), self.geo) if nw else None
+        return gg, gw
+
+
+class ConvWeight(Op):
+    """``dw``: the weight gradient of a convolution from its input ``x`` and output gradient ``g``."""
+
+    save_inputs = True
+
+    def forward(self, be, x, g, geo, xg=None, gg=None):
+        self.geo = geo
+        xg = to_grid(be, x, geo) if xg is None else xg
+        gg = out_to_grid(be, g, geo) if gg is None else gg
+        return correlate_w(be, xg, gg, geo)
+
+    def backward(self, h):
+        x, g = self.saved()
+        nx, ng = self.next
+        gx = apply(ConvInput, (g, h), self.geo) if nx else None
+        gg = apply(Conv, (x, h), self.geo) if ng else None
+        return gx, gg
+
+
+# --- argument handling shared by the public functions ----------------------------------
+def ntuple(value, n, name, op="convolution"):
+    """``value`` as an ``n``-tuple of ints (an int repeats), with torch's error for a wrong length.
+
+    Example:
+        >>> ntuple(2, 3, "stride"), ntuple((1, 2), 2, "padding")
+        ((2, 2, 2), (1, 2))
+    """
+    if isinstance(value, int) or hasattr(value, "__index__") and not isinstance(value, (tuple, list)):
+        return (int(value),) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to match the "
+                           f"{op} dimensions, but got {name}={list(value)}")
+    return value
+
+
+def _batched(input, nd, op):
+    """``(input with a batch dim, whether one was added)``; torch accepts unbatched inputs too."""
+    if input.ndim == nd + 2:
+        return input, False
+    if input.ndim == nd + 1:
+        return input.unsqueeze(0), True
+    raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {op}, but got input of size: "
+                       f"{list(input.shape)}")
+
+
+def _check_conv(input, weight, bias, groups, transposed):
+    ws = list(weight.shape)
+    if weight.ndim != input.ndim:
+        raise RuntimeError(f"Expected {weight.ndim - 1}D (unbatched) or {weight.ndim}D (batched) input to conv{weight.ndim - 2}d, "
+                           f"but got input of size: {list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if ws[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got "
+                           f"weight of size [{ws}] instead")
+    want = ws[0] if transposed else ws[1] * groups
+    if input.shape[1] != want:
+        head = f"Given transposed=1, weight of size {ws}" if transposed else f"Given groups={groups}, weight of size {ws}"
+        raise RuntimeError(f"{head}, expected input{list(input.shape)} to have {want} channels, but got "
+                           f"{input.shape[1]} channels instead")
+    nout = ws[1] * groups if transposed else ws[0]
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != nout):
+        raise RuntimeError(f"Given weight of size {ws}, expected bias to be 1-dimensional with {nout} elements, but got "
+                           f"bias of size {list(bias.shape)} instead")
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"expected scalar type {_tname(input.dtype)} but found {_tname(weight.dtype)}")
+
+
+def _tname(d):
+    from .reduction import _dtype_name
+
+    return _dtype_name(d)
+
+
+def _positive(values, name):
+    if any(v <= 0 for v in values):
+        raise RuntimeError(f"non-positive {name} is not supported")
+
+
+def _add_bias(y, bias, nd):
+    return y if bias is None else y + bias.reshape((1, -1) + (1,) * nd)
+
+
+def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
+    op = f"conv{nd}d"
+    x, unbatched = _batched(input, nd, op)
+    _check_conv(x, weight, bias, groups, False)
+    stride, dilation = ntuple(stride, nd, "stride"), ntuple(dilation, nd, "dilation")
+    _positive(stride, "stride")
+    _positive(dilation, "dilation")
+    k = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            lo = hi = (0,) * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            total = [d * (kk - 1) for d, kk in zip(dilation, k)]
+            lo = tuple(t // 2 for t in total)
+            hi = tuple(t - t // 2 for t in total)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        lo = hi = ntuple(padding, nd, "padding")
+        if any(p < 0 for p in lo):
+            raise RuntimeError("negative padding is not supported")
+    sp = tuple(x.shape[2:])
+    padded = [s + a + b for s, a, b in zip(sp, lo, hi)]
+    if any(p < d * (kk - 1) + 1 for p, d, kk in zip(padded, dilation, k)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, k))}). Kernel size can't be greater than actual input size")
+    geo = Geometry(x.shape[0], groups, weight.shape[1], weight.shape[0] // groups, sp, k, stride, dilation, lo, hi)
+    y = _add_bias(apply(Conv, (x, weight), geo), bias, nd)
+    return y.squeeze(0) if unbatched else y
+
+
+def transposed_size(in_sp, kernel, stride, padding, output_padding, dilation):
+    """Spatial output size of a transposed convolution.
+
+    Example:
+        >>> transposed_size((4,), (3,), (2,), (1,), (1,), (1,))
+        (8,)
+    """
+    return tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1
+                 for i, k, s, p, op, d in zip(in_sp, kernel, stride, padding, output_padding, dilation))
+
+
+def _conv_transpose(nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    op = f"conv_transpose{nd}d"
+    if isinstance(padding, str):
+        raise TypeError(f"{op}(): argument 'padding' must be tuple of ints, not str")
+    x, unbatched = _batched(input, nd, op)
+    _check_conv(x, weight, bias, groups, True)
+    stride, dilation = ntuple(stride, nd, "stride"), ntuple(dilation, nd, "dilation")
+    padding, output_padding = ntuple(padding, nd, "padding"), ntuple(output_padding, nd, "output_padding")
+    _positive(stride, "stride")
+    _positive(dilation, "dilation")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
+                           f"output_padding={list(output_padding)} stride={list(stride)} dilation={list(dilation)}")
+    k = tuple(weight.shape[2:])
+    out_sp = transposed_size(tuple(x.shape[2:]), k, stride, padding, output_padding, dilation)
+    if any(o <= 0 for o in out_sp):
+        raise RuntimeError(f"{op}: calculated output size {list(out_sp)} is too small for input of size "
+                           f"{list(x.shape)} and weight of size {list(weight.shape)}")
+    geo = Geometry(x.shape[0], groups, weight.shape[1], weight.shape[0] // groups, out_sp, k, stride, dilation,
+                   padding, padding)
+    y = _add_bias(apply(ConvInput, (x, weight), geo), bias, nd)
+    return y.squeeze(0) if unbatched else y
+
+
+# --- public functions ---------------------------------------------------------------------------
+@export(method=False)
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (cross-correlation) of ``(N, C, L)`` input with ``(O, C/groups, k)`` weight.
+
+    ``padding`` is an int, a tuple, ``'valid'`` or ``'same'``.
+
+    Example:
+        >>> import ember
+        >>> ember.conv1d(ember.ones(1, 1, 4), ember.ones(1, 1, 2)).tolist()
+        [[[2.0, 2.0, 2.0]]]
+    """
+    return _conv(1, input, weight, bias, stride, padding, dilation, groups)
+
+
+@export(method=False)
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) of ``(N, C, H, W)`` input with ``(O, C/groups, kh, kw)`` weight.
+
+    Example:
+        >>> import ember
+        >>> ember.conv2d(ember.ones(1, 1, 3, 3), ember.ones(2, 1, 2, 2), padding="same").shape
+        ember.Size([1, 2, 3, 3])
+    """
+    return _conv(2, input, weight, bias, stride, padding, dilation, groups)
+
+
+@export(method=False)
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution (cross-correlation) of ``(N, C, D, H, W)`` input.
+
+    Example:
+        >>> import ember
+        >>> ember.conv3d(ember.ones(1, 1, 3, 3, 3), ember.ones(1, 1, 2, 2, 2), stride=2).tolist()
+        [[[[[8.0]]]]]
+    """
+    return _conv(3, input, weight, bias, stride, padding, dilation, groups)
+
+
+@export(method=False)
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution ("deconvolution"): the input gradient of :func:`conv1d`.
+
+    Weight shape ``(C, O/groups, k)``.
+
+    Example:
+        >>> import ember
+        >>> ember.conv_transpose1d(ember.ones(1, 1, 2), ember.ones(1, 1, 2)).tolist()
+        [[[1.0, 2.0, 1.0]]]
+    """
+    return _conv_transpose(1, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+@export(method=False)
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution; output size ``(in - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``.
+
+    Example:
+        >>> import ember
+        >>> ember.conv_transpose2d(ember.ones(1, 1, 4, 4), ember.ones(1, 3, 3, 3), stride=2, padding=1, output_padding=1).shape
+        ember.Size([1, 3, 8, 8])
+    """
+    return _conv_transpose(2, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+@export(method=False)
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-D transposed convolution.
+
+    Example:
+        >>> import ember
+        >>> ember.conv_transpose3d(ember.ones(1, 1, 1, 1, 1), ember.ones(1, 1, 2, 2, 2)).shape
+        ember.Size([1, 1, 2, 2, 2])
+    """
+    return _conv_transpose(3, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+# --- im2col / col2im ----------------------------------------------------------------------------
+class Unfold(Op):
+    """Sliding blocks of a batched input as columns ``(n, c * K, L)``; backward: :class:`Fold`."""
+
+    def forward(self, be, x, geo):
+        self.geo = geo
+        xp = be.xp
+        xg = to_grid(be, x, geo)  # groups = c, one channel per group
+        n, c, K, span = geo.n, geo.groups, len(geo.taps), geo.span
+        cols = xp.zeros((n, c, K, geo.grid_size), dtype=x.dtype)
+        for k, (phase, off) in enumerate(geo.taps):
+            cols[:, :, k, :span] = xg[:, :, 0, phase, off:off + span]
+        cols = xp.reshape(cols, (n, c * K) + geo.grid)
+        if geo.grid != geo.out_sp:
+            cols = cols[(slice(None),) * 2 + tuple(slice(0, o) for o in geo.out_sp)]
+        return xp.reshape(cols, (n, c * K, math.prod(geo.out_sp)))
+
+    def backward(self, g):
+        return (apply(Fold, (g,), self.geo),)
+
+
+class Fold(Op):
+    """Sum columns ``(n, c * K, L)`` back into their blocks: the adjoint of :class:`Unfold`."""
+
+    def forward(self, be, cols, geo):
+        self.geo = geo
+        xp = be.xp
+        n, c, K, span = geo.n, geo.groups, len(geo.taps), geo.span
+        grid = xp.zeros((n, c, K) + geo.grid, dtype=cols.dtype)
+        grid[(slice(None),) * 3 + tuple(slice(0, o) for o in geo.out_sp)] = xp.reshape(cols, (n, c, K) + geo.out_sp)
+        grid = xp.reshape(grid, (n, c, K, geo.grid_size))
+        out = xp.zeros((n, c, 1, geo.n_phases, geo.grid_size), dtype=cols.dtype)
+        for k, (phase, off) in enumerate(geo.taps):
+            out[:, :, 0, phase, off:off + span] += grid[:, :, k, :span]
+        return from_grid(be, out, geo)
+
+    def backward(self, g):
+        return (apply(Unfold, (g,), self.geo),)
+
+
+def block_geometry(n, c, sp, kernel_size, dilation, padding, stride):
+    """The :class:`Geometry` of ``unfold``/``fold``: every channel its own group.
+
+    Example:
+        >>> block_geometry(1, 2, (4, 4), 2, 1, 0, 2).out_sp
+        (2, 2)
+    """
+    nd = len(sp)
+    k = ntuple(kernel_size, nd, "kernel_size", "unfold")
+    d, p, s = (ntuple(v, nd, name, "unfold") for v, name in ((dilation, "dilation"), (padding, "padding"), (stride, "stride")))
+    return Geometry(n, c, 1, 1, tuple(sp), k, s, d, p, p)

@@ -1,3 +1,320 @@
-"""Pooling primitives."""
+"""Pooling primitives: gather/scatter at flat spatial positions, window arg-max, resampling taps.
+
+Max pooling finds each window's winner with the phase grid of :mod:`ember.ops.conv`
+(every kernel tap is a slice there), then reads the winners with :class:`FlatGather`,
+whose adjoint :class:`FlatScatter` routes gradients back (ties: the first maximum,
+NaN: the last NaN, like torch). Average pooling is a convolution with a constant
+kernel; adaptive pooling and interpolation are separable per-axis taps.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as _np  # host-side index tables only
+
+from .._tensor import _make, apply
+from ..autograd.node import Op
+from .conv import Conv, Geometry, ntuple, to_grid
 
 __all__ = []
+
+
+class FlatGather(Op):
+    """``out[r, i] = x[r, idx[r, i]]`` over the trailing spatial dims flattened; backward: :class:`FlatScatter`."""
+
+    def forward(self, be, x, idx, nsp):
+        xp = be.xp
+        self.idx, self.sp = idx, tuple(x.shape[x.ndim - nsp:])
+        rows = tuple(x.shape[:x.ndim - nsp])
+        flat = xp.reshape(x, (math.prod(rows), math.prod(self.sp)))
+        out = xp.take_along_axis(flat, xp.reshape(idx, (flat.shape[0], -1)), axis=1)
+        return xp.reshape(out, idx.shape)
+
+    def backward(self, g):
+        return (apply(FlatScatter, (g,), self.idx, self.sp),)
+
+
+class FlatScatter(Op):
+    """Add ``g`` into zeros of trailing spatial shape ``sp`` at flat positions ``idx``: the adjoint of :class:`FlatGather`."""
+
+    def forward(self, be, g, idx, sp):
+        xp = be.xp
+        self.idx, self.nsp = idx, len(sp)
+        rows = tuple(g.shape[:g.ndim - len(sp)])
+        n = math.prod(rows)
+        zeros = xp.zeros((n, math.prod(sp)), dtype=g.dtype)
+        out = be.scatter_add(zeros, 1, xp.reshape(idx, (n, -1)), xp.reshape(g, (n, -1)))
+        return xp.reshape(out, rows + tuple(sp))
+
+    def backward(self, h):
+        return (apply(FlatGather, (h,), self.idx, self.nsp),)
+
+
+# --- window geometry for pooling ------------------------------------------------------------
+def pool_geometry(rows, sp, kernel, stride, padding, dilation, ceil_mode):
+    """A single-channel :class:`Geometry` over ``rows`` samples, with torch's ``ceil_mode`` output size.
+
+    Example:
+        >>> pool_geometry(1, (5,), (2,), (2,), (0,), (1,), True).out_sp
+        (3,)
+    """
+    his = []
+    for i, k, s, p, d in zip(sp, kernel, stride, padding, dilation):
+        span = i + 2 * p - d * (k - 1) - 1
+        o = (-(-span // s) if ceil_mode else span // s) + 1
+        if ceil_mode and (o - 1) * s >= i + p:
+            o -= 1
+        his.append(max(0, (o - 1) * s + d * (k - 1) + 1 - i - p))
+    return Geometry(rows, 1, 1, 1, tuple(sp), tuple(kernel), tuple(stride), tuple(dilation), tuple(padding), tuple(his))
+
+
+def span_to_out(be, a, geo):
+    """A ``(rows, span)`` array of flat grid outputs as ``(rows, *out)``."""
+    xp = be.xp
+    buf = xp.zeros((a.shape[0], geo.grid_size), dtype=a.dtype)
+    buf[:, :geo.span] = a
+    buf = xp.reshape(buf, (a.shape[0],) + geo.grid)
+    return buf[(slice(None),) + tuple(slice(0, o) for o in geo.out_sp)]
+
+
+def window_argmax(be, x, geo):
+    """Flat input positions ``(rows, *out)`` of each window's maximum of ``x`` ``(rows, *sp)`` (int64)."""
+    xp = be.xp
+    xg = to_grid(be, x, geo, fill=-float("inf"))
+    span = geo.span
+    best = kbest = None
+    for k, (phase, off) in enumerate(geo.taps):
+        v = xg[:, 0, 0, phase, off:off + span]
+        if best is None:
+            best, kbest = v, xp.zeros(v.shape, dtype=xp.int64)
+            continue
+        upd = (v > best) | xp.isnan(v)
+        best = xp.where(upd, v, best)
+        kbest = xp.where(upd, xp.asarray(k, dtype=xp.int64), kbest)
+    strides = [math.prod(geo.in_sp[j + 1:]) for j in range(len(geo.in_sp))]
+    tap_off = [sum(i * d * st for i, d, st in zip(kk, geo.dilation, strides)) for kk in _np.ndindex(*geo.kernel)]
+    base = _np.zeros(geo.out_sp, dtype=_np.int64)
+    for j, (o, s, lo, st) in enumerate(zip(geo.out_sp, geo.stride, geo.lo, strides)):
+        shape = [1] * len(geo.out_sp)
+        shape[j] = o
+        base = base + ((_np.arange(o) * s - lo) * st).reshape(shape)
+    kbest = span_to_out(be, kbest, geo)
+    offs = xp.take(be.from_host(_np.asarray(tap_off, dtype=_np.int64)), xp.reshape(kbest, (-1,)), axis=0)
+    return xp.reshape(offs, kbest.shape) + be.from_host(base)
+
+
+# --- separable resampling: each output reads a few weighted input positions per axis --------------
+def resample_axis(x, axis, index, weight):
+    """``sum_t x.take(index[:, t], axis) * weight[:, t]``: linear resampling along one axis.
+
+    ``index`` and ``weight`` are host arrays ``(out, taps)``; a weight of None means a plain gather.
+
+    Example:
+        >>> import ember, numpy
+        >>> resample_axis(ember.tensor([1.0, 3.0]), 0, numpy.array([[0, 1]]), numpy.array([[0.5, 0.5]])).tolist()
+        [2.0]
+    """
+    from ..nn.functional._pad import AxisGather
+
+    be, dev = x._be, x._device
+    out = None
+    shape = [1] * x.ndim
+    shape[axis] = index.shape[0]
+    for t in range(index.shape[1]):
+        part = apply(AxisGather, (x,), axis, be.from_host(_np.ascontiguousarray(index[:, t])))
+        if weight is not None:
+            w = be.from_host(weight[:, t].reshape(shape).astype(x.dtype.name), dev.index)
+            part = part * _make(w, be, dev, x.dtype)
+        out = part if out is None else out + part
+    return out
+
+
+def adaptive_taps(n_in, n_out):
+    """Index/weight tables ``(n_out, taps)`` of adaptive average pooling (torch's floor/ceil windows).
+
+    Example:
+        >>> adaptive_taps(3, 2)[0].tolist()
+        [[0, 1], [1, 2]]
+    """
+    starts = [(i * n_in) // n_out for i in range(n_out)]
+    ends = [-(-((i + 1) * n_in) // n_out) for i in range(n_out)]
+    taps = max(e - s for s, e in zip(starts, ends))
+    index = _np.zeros((n_out, taps), dtype=_np.int64)
+    weight = _np.zeros((n_out, taps))
+    for i, (s, e) in enumerate(zip(starts, ends)):
+        for t in range(taps):
+            index[i, t] = min(s + t, e - 1)
+            weight[i, t] = 1.0 / (e - s) if s + t < e else 0.0
+    return index, weight
+
+
+# --- public functions (the ones torch also has at the top level are exported there) ---------------
+def _pool_input(input, nd, op):
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for input, but got: "
+                           f"{list(input.shape)}")
+    return input
+
+
+def _pool_args(nd, kernel_size, stride, padding, dilation, op):
+    k = ntuple(kernel_size, nd, "kernel_size", op)
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else ntuple(stride, nd, "stride", op)
+    p, d = ntuple(padding, nd, "padding", op), ntuple(dilation, nd, "dilation", op)
+    if any(v <= 0 for v in k + s + d):
+        raise RuntimeError(f"{op}: kernel_size, stride and dilation must be greater than zero")
+    for pp, kk, dd in zip(p, k, d):
+        if pp < 0 or pp > (dd * (kk - 1) + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={pp}, "
+                               f"kernel_size={kk} and dilation={dd}")
+    return k, s, p, d
+
+
+def _geometry(input, nd, k, s, p, d, ceil_mode):
+    sp = tuple(input.shape[input.ndim - nd:])
+    rows = math.prod(input.shape[:input.ndim - nd])
+    geo = pool_geometry(rows, sp, k, s, p, d, ceil_mode)
+    if any(o <= 0 for o in geo.out_sp):
+        c = input.shape[-nd - 1]
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, (c,) + sp))}). Calculated output size: "
+                           f"({'x'.join(map(str, (c,) + tuple(max(o, 0) for o in geo.out_sp)))}). Output size is too small")
+    return geo
+
+
+def max_pool(nd, input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """N-d max pooling over the trailing ``nd`` dims (the shared body of ``max_pool1d/2d/3d``).
+
+    Example:
+        >>> import ember
+        >>> max_pool(1, ember.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2, return_indices=True)
+        (tensor([[[3., 2.]]]), tensor([[[1, 2]]]))
+    """
+    op = f"max_pool{nd}d"
+    _pool_input(input, nd, op)
+    k, s, p, d = _pool_args(nd, kernel_size, stride, padding, dilation, op)
+    geo = _geometry(input, nd, k, s, p, d, ceil_mode)
+    be = input._be
+    lead = tuple(input.shape[:input.ndim - nd])
+    x = input.reshape((geo.n,) + geo.in_sp)
+    idx = window_argmax(be, x._data, geo)
+    out = apply(FlatGather, (x,), idx, nd).reshape(lead + geo.out_sp)
+    if not return_indices:
+        return out
+    from .._dtype import int64
+
+    return out, _make(be.xp.reshape(idx, lead + geo.out_sp), be, input._device, int64)
+
+
+def avg_pool(nd, input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """N-d average pooling (the shared body of ``avg_pool1d/2d/3d``): a convolution with a constant kernel.
+
+    Example:
+        >>> import ember
+        >>> avg_pool(1, ember.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2)
+        tensor([[[2., 1.]]])
+    """
+    op = f"avg_pool{nd}d"
+    _pool_input(input, nd, op)
+    k, s, p, d = _pool_args(nd, kernel_size, stride, padding, 1, op)
+    geo = _geometry(input, nd, k, s, p, d, ceil_mode)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    be, dev = input._be, input._device
+    lead = tuple(input.shape[:input.ndim - nd])
+    div = _divisors(geo, count_include_pad) if divisor_override is None else None
+    uniform = divisor_override if divisor_override is not None else div.flat[0] if (div == div.flat[0]).all() else None
+    w = be.full((1, 1) + k, 1.0 / uniform if uniform else 1.0, be.native_dtype(input.dtype), dev.index)
+    x = input.reshape((geo.n, 1) + geo.in_sp)
+    out = apply(Conv, (x, _make(w, be, dev, input.dtype)), geo)
+    if not uniform:
+        inv = be.from_host((1.0 / div).astype(input.dtype.name), dev.index)
+        out = out * _make(inv, be, dev, input.dtype)
+    return out.reshape(lead + geo.out_sp)
+
+
+def _divisors(geo, count_include_pad):
+    """Per-output window sizes (host): clipped to the padded input, or to the input without padding."""
+    div = _np.ones(geo.out_sp)
+    for j, (o, s, lo, k, n) in enumerate(zip(geo.out_sp, geo.stride, geo.lo, geo.kernel, geo.in_sp)):
+        start = _np.arange(o) * s - lo
+        end = _np.minimum(start + k, n + lo)
+        if not count_include_pad:
+            start, end = _np.maximum(start, 0), _np.minimum(end, n)
+        shape = [1] * len(geo.out_sp)
+        shape[j] = o
+        div = div * (end - start).reshape(shape)
+    return div
+
+
+def adaptive_output(input, nd, output_size, op):
+    """``output_size`` as an ``nd``-tuple (None keeps the input size), with torch's checks."""
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {list(input.shape)}")
+    if isinstance(output_size, int):
+        output_size = (output_size,) * nd
+    output_size = tuple(output_size)
+    if len(output_size) != nd:
+        raise RuntimeError(f"{op}: output_size must be {nd}")
+    sp = input.shape[input.ndim - nd:]
+    return tuple(sp[i] if o is None else int(o) for i, o in enumerate(output_size))
+
+
+def adaptive_avg_pool(nd, input, output_size):
+    """N-d adaptive average pooling: torch's floor/ceil windows, as separable per-axis averages.
+
+    Example:
+        >>> import ember
+        >>> adaptive_avg_pool(1, ember.tensor([[[1.0, 2.0, 3.0]]]), 2)
+        tensor([[[1.5000, 2.5000]]])
+    """
+    out = adaptive_output(input, nd, output_size, f"adaptive_avg_pool{nd}d")
+    sp = input.shape[input.ndim - nd:]
+    if all(o == 1 for o in out):
+        return input.mean(dim=tuple(range(input.ndim - nd, input.ndim)), keepdim=True)
+    x = input
+    for j, (n, o) in enumerate(zip(sp, out)):
+        if n != o:
+            x = resample_axis(x, input.ndim - nd + j, *adaptive_taps(n, o))
+    return x
+
+
+def adaptive_max_pool(nd, input, output_size, return_indices=False):
+    """N-d adaptive max pooling (flat input indices like torch with ``return_indices``).
+
+    Example:
+        >>> import ember
+        >>> adaptive_max_pool(1, ember.tensor([[[1.0, 3.0, 2.0]]]), 2, return_indices=True)
+        (tensor([[[3., 3.]]]), tensor([[[1, 1]]]))
+    """
+    out_sp = adaptive_output(input, nd, output_size, f"adaptive_max_pool{nd}d")
+    be = input._be
+    xp = be.xp
+    sp = tuple(input.shape[input.ndim - nd:])
+    lead = tuple(input.shape[:input.ndim - nd])
+    x = input.reshape((math.prod(lead),) + sp)
+    vals = x._data
+    pos = None  # flat input position of the running winner, reduced axis by axis from the last
+    for j in reversed(range(nd)):
+        index, weight = adaptive_taps(sp[j], out_sp[j])
+        axis = 1 + j
+        best = bidx = None
+        for t in range(index.shape[1]):
+            sel = be.from_host(_np.ascontiguousarray(index[:, t]))
+            v = xp.take(vals, sel, axis=axis)
+            shape = [1] * vals.ndim
+            shape[axis] = index.shape[0]
+            cand = xp.reshape(sel, tuple(shape)) * math.prod(sp[j + 1:])
+            if pos is not None:
+                cand = cand + xp.take(pos, sel, axis=axis)
+            if best is None:
+                best, bidx = v, cand + xp.zeros(v.shape, dtype=xp.int64)
+                continue
+            upd = (v > best) | xp.isnan(v)
+            best, bidx = xp.where(upd, v, best), xp.where(upd, cand, bidx)
+        vals, pos = best, bidx
+    out = apply(FlatGather, (x,), pos, nd).reshape(lead + out_sp)
+    if not return_indices:
+        return out
+    from .._dtype import int64
+
+    return out, _make(xp.reshape(pos, lead + out_sp), be, input._device, int64)

@@ -68,7 +68,16 @@ class BackendRegistry:
                 known = ", ".join(sorted(self._entries)) or "none"
                 raise RuntimeError(f"no backend is registered for device type '{device_type}' (registered: {known})")
             plugin, load = self._entries[device_type]
-            be = load()
+            try:
+                be = load()
+            except Exception as exc:
+                raise RuntimeError(f"the '{device_type}' backend of ember plugin '{plugin}' failed to load: "
+                                   f"{type(exc).__name__}: {exc}") from exc
+            from ..backends import Backend
+
+            if not isinstance(be, Backend):
+                raise TypeError(f"ember plugin '{plugin}': the loader of device type '{device_type}' returned "
+                                f"{type(be).__name__}, not an ember.backends.Backend")
             be.device_type = device_type
             be.plugin = plugin
             self._loaded[device_type] = be
@@ -83,6 +92,13 @@ class _PluginView:
         self._registry.add_backend(device_type, load, plugin=self._plugin)
 
 
+def _load_order(ep):
+    dist = getattr(ep, "dist", None)
+    name = (dist.name if dist is not None else "").lower().replace("_", "-").replace(".", "-")
+    first_party = name == "ember" or name.startswith("ember-")
+    return (not first_party, ep.name, ep.value)
+
+
 class PluginHost:
     """The one facade over pluggy: nothing else in Ember calls ``pm.hook``."""
 
@@ -94,14 +110,20 @@ class PluginHost:
         self._loaded = False
 
     def load_entry_points(self):
+        """Import and register every ``ember`` entry point (once), honouring the autoload switches.
+
+        Ember's own distributions (``ember``, ``ember-*``) go first, then the others by name, so
+        a third-party plugin claiming a built-in device type is the one rejected.
+        """
         from importlib.metadata import entry_points
 
+        self._loaded = True
         autoload = os.environ.get("EMBER_DISABLE_PLUGIN_AUTOLOAD", "") in ("", "0")
         allow = {n.strip() for n in os.environ.get("EMBER_PLUGINS", "").split(",") if n.strip()}
-        for ep in entry_points(group=GROUP):
+        for ep in sorted(entry_points(group=GROUP), key=_load_order):
             if not autoload and ep.name not in allow and ep.module.split(".")[0] not in allow:
                 continue
-            if self.pm.get_plugin(ep.name) is not None:
+            if self.pm.get_plugin(ep.name) is not None or ep.name in self.failures:
                 continue
             try:
                 plugin = ep.load()
@@ -113,11 +135,15 @@ class PluginHost:
     def register(self, plugin, name=None):
         """Register a plugin object and let it add its backends now."""
         name = name or getattr(plugin, "__name__", None) or repr(plugin)
+        if self.pm.get_plugin(name) is not None or self.pm.is_registered(plugin):
+            self._fail(name, "registration failed: a plugin of this name (or this plugin object) is already registered")
+            return
         try:
             self.pm.register(plugin, name)
             self.pm.check_pending()
         except Exception as exc:
-            self.pm.unregister(name=name) if self.pm.get_plugin(name) is not None else None
+            if self.pm.get_plugin(name) is not None:
+                self.pm.unregister(name=name)
             self._fail(name, f"registration failed: {type(exc).__name__}: {exc}")
             return
         for impl in self.pm.hook.ember_register_backends.get_hookimpls():
@@ -129,6 +155,7 @@ class PluginHost:
             except Exception as exc:
                 for added in set(self.registry.device_types()) - before:
                     self.registry.remove_backend(added)
+                self.pm.unregister(name=name)
                 self._fail(name, f"ember_register_backends raised {type(exc).__name__}: {exc}")
 
     def _fail(self, name, why):
@@ -141,7 +168,6 @@ class PluginHost:
 
     def ensure_loaded(self):
         if not self._loaded:
-            self._loaded = True
             self.load_entry_points()
 
     def backend(self, device_type):

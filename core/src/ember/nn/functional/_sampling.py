@@ -1,3 +1,202 @@
-"""nn.functional: sampling."""
+"""nn.functional: interpolation (resizing), pixel shuffle and unshuffle.
 
-__all__ = []
+Every interpolation mode is separable: each spatial axis is resampled in turn with a few
+weighted taps per output (1 for nearest, 2 for linear, 4 for cubic, a window for area).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as _np  # host-side tap tables
+
+from ...ops.pool import adaptive_avg_pool, adaptive_taps, resample_axis
+
+__all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle"]
+
+_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+
+
+def _cubic(t, A=-0.75):
+    """Keys' cubic convolution weights for the 4 taps around a fractional offset ``t``."""
+    def near(x):  # |x| <= 1
+        return ((A + 2) * x - (A + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+
+    return _np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], axis=1)
+
+
+def axis_taps(mode, n_in, n_out, scale, align_corners):
+    """``(index, weight)`` tables ``(n_out, taps)`` resampling one axis of length ``n_in`` to ``n_out``.
+
+    ``scale`` is the user's scale factor or None (then ``n_in / n_out``); weight None means a plain gather.
+
+    Example:
+        >>> idx, w = axis_taps("linear", 2, 4, None, False)
+        >>> idx.tolist(), w.tolist()
+        ([[0, 1], [0, 1], [0, 1], [1, 1]], [[1.0, 0.0], [0.75, 0.25], [0.25, 0.75], [0.75, 0.25]])
+    """
+    if mode == "area":
+        return adaptive_taps(n_in, n_out)
+    dst = _np.arange(n_out, dtype=_np.float64)
+    if align_corners and mode not in ("nearest", "nearest-exact"):
+        ratio = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        ratio = 1.0 / scale if scale is not None and scale > 0 else n_in / n_out
+    if mode in ("nearest", "nearest-exact"):
+        src = _np.floor((dst + (0.5 if mode == "nearest-exact" else 0.0)) * ratio)
+        return _np.minimum(src, n_in - 1).astype(_np.int64)[:, None], None
+    src = dst * ratio if align_corners else (dst + 0.5) * ratio - 0.5
+    if mode == "bicubic":
+        i0 = _np.floor(src)
+        index = _np.clip(i0[:, None] + _np.arange(-1, 3), 0, n_in - 1).astype(_np.int64)
+        return index, _cubic(src - i0)
+    src = _np.maximum(src, 0.0)
+    i0 = _np.minimum(_np.floor(src), n_in - 1)
+    i1 = _np.minimum(i0 + 1, n_in - 1)
+    lam = src - i0
+    return _np.stack([i0, i1], axis=1).astype(_np.int64), _np.stack([1.0 - lam, lam], axis=1)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False):
+    """Resize the spatial dims (all but the first two) by ``size`` or ``scale_factor``.
+
+    Modes: nearest, nearest-exact, linear (3-D), bilinear / bicubic (4-D), trilinear (5-D), area.
+
+    Example:
+        >>> import ember
+        >>> import ember.nn.functional as F
+        >>> F.interpolate(ember.tensor([[[1.0, 3.0]]]), scale_factor=2, mode="linear")
+        tensor([[[1.0000, 1.5000, 2.5000, 3.0000]]])
+    """
+    if mode not in _MODES:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the "
+                                  f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
+                                  f"(got {mode})")
+    if antialias:
+        raise NotImplementedError("interpolate(antialias=True) is not supported")
+    nd = input.ndim - 2
+    if align_corners is not None and mode not in _DIMS:
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                         "bicubic | trilinear")
+    if mode in _DIMS and nd != _DIMS[mode]:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_DIMS[mode] + 2}D input")
+    if nd not in (1, 2, 3):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the "
+                                  f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
+                                  f"(got {mode})")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined" if size is not None
+                         else "either size or scale_factor should be defined")
+    sp = tuple(input.shape[2:])
+    scales = [None] * nd
+    if size is not None:
+        out = (int(size),) * nd if isinstance(size, int) else tuple(int(s) for s in size)
+        if len(out) != nd:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input with "
+                             f"spatial dimensions of {list(sp)} and output size of {list(out)}. Please provide input "
+                             f"tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
+    else:
+        sf = (float(scale_factor),) * nd if isinstance(scale_factor, (int, float)) else tuple(map(float, scale_factor))
+        if len(sf) != nd:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {list(sp)} and scale_factor of shape {list(sf)}. Please "
+                             f"provide input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, "
+                             f"...,sK) format.")
+        out = tuple(int(math.floor(n * s)) for n, s in zip(sp, sf))
+        if not recompute_scale_factor:
+            scales = list(sf)
+    if mode == "area":
+        return adaptive_avg_pool(nd, input, out)
+    x = input
+    for j, (n, o, s) in enumerate(zip(sp, out, scales)):
+        if n == o and s in (None, 1.0) and mode != "bicubic":
+            continue
+        x = resample_axis(x, 2 + j, *axis_taps(mode, n, o, s, bool(align_corners)))
+    return x
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated alias of :func:`interpolate`.
+
+    Example:
+        >>> import ember
+        >>> import ember.nn.functional as F
+        >>> F.upsample(ember.ones(1, 1, 1), size=2).shape
+        ember.Size([1, 1, 2])
+    """
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Nearest-neighbour upsampling (deprecated alias of ``interpolate(mode='nearest')``).
+
+    Example:
+        >>> import ember
+        >>> import ember.nn.functional as F
+        >>> F.upsample_nearest(ember.tensor([[[1.0, 2.0]]]), scale_factor=2).tolist()
+        [[[1.0, 1.0, 2.0, 2.0]]]
+    """
+    return interpolate(input, size, scale_factor, "nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Bilinear upsampling with ``align_corners=True`` (deprecated alias of :func:`interpolate`).
+
+    Example:
+        >>> import ember
+        >>> import ember.nn.functional as F
+        >>> F.upsample_bilinear(ember.tensor([[[[0.0, 3.0]]]]), size=(1, 4)).tolist()
+        [[[[0.0, 1.0, 2.0, 3.0]]]]
+    """
+    return interpolate(input, size, scale_factor, "bilinear", align_corners=True)
+
+
+def pixel_shuffle(input, upscale_factor):
+    """Rearrange ``(*, C * r^2, H, W)`` into ``(*, C, H * r, W * r)``.
+
+    Example:
+        >>> import ember
+        >>> import ember.nn.functional as F
+        >>> F.pixel_shuffle(ember.arange(4.0).reshape(1, 4, 1, 1), 2).tolist()
+        [[[[0.0, 1.0], [2.0, 3.0]]]]
+    """
+    r = int(upscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with {input.ndim} dimension(s)")
+    c, h, w = input.shape[-3:]
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    lead = tuple(input.shape[:-3])
+    n = len(lead)
+    x = input.reshape(lead + (c // (r * r), r, r, h, w))
+    x = x.permute(tuple(range(n)) + (n, n + 3, n + 1, n + 4, n + 2))
+    return x.reshape(lead + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """Rearrange ``(*, C, H * r, W * r)`` into ``(*, C * r^2, H, W)``: the inverse of :func:`pixel_shuffle`.
+
+    Example:
+        >>> import ember
+        >>> import ember.nn.functional as F
+        >>> F.pixel_unshuffle(ember.arange(4.0).reshape(1, 1, 2, 2), 2).flatten().tolist()
+        [0.0, 1.0, 2.0, 3.0]
+    """
+    r = int(downscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with {input.ndim} dimension(s)")
+    c, h, w = input.shape[-3:]
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor, but input."
+                           f"size(-2)={h} and input.size(-1)={w} are not both divisible by {r}")
+    lead = tuple(input.shape[:-3])
+    n = len(lead)
+    x = input.reshape(lead + (c, h // r, r, w // r, r))
+    x = x.permute(tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3))
+    return x.reshape(lead + (c * r * r, h // r, w // r))

@@ -1,0 +1,76 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
+
+from __future__ import annotations
+
+from .optimizer import ElementwiseOptimizer, check_common, touch, wrap_like
+
+__all__ = ["SGD"]
+
+
+class SGD(ElementwiseOptimizer):
+    """Stochastic gradient descent (optionally with momentum), torch's algorithm.
+
+    Per step, with ``g`` the gradient (negated when ``maximize``)::
+
+        g = g + weight_decay * p
+        b = g  (first step)  or  b = momentum * b + (1 - dampening) * g
+        g = g + momentum * b  (nesterov)  or  g = b
+        p = p - lr * g
+
+    Args:
+        params: tensors or parameter-group dicts to optimize.
+        lr: learning rate (default 1e-3).
+        momentum: momentum factor (default 0).
+        dampening: dampening of the momentum (default 0).
+        weight_decay: L2 penalty (default 0).
+        nesterov: use Nesterov momentum (needs momentum > 0 and no dampening).
+        maximize: maximize the objective instead of minimizing it.
+
+    Example:
+        >>> import ember
+        >>> p = ember.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = ember.optim.SGD([p], lr=0.1, momentum=0.9)
+        >>> for _ in range(2):
+        ...     opt.zero_grad(); (p * p).sum().backward(); opt.step()
+        >>> p
+        tensor([0.4600, 0.9200], requires_grad=True)
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        check_common(lr)
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+                        maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+
+    def init_state(self, p, group):
+        return {} if group["momentum"] != 0 else None
+
+    def update(self, group, items):
+        lr = float(group["lr"])
+        momentum, dampening, wd = group["momentum"], group["dampening"], group["weight_decay"]
+        nesterov, maximize = group["nesterov"], group["maximize"]
+        for p, g, state in items:
+            pa = p._data
+            if maximize:
+                g = -g
+            if wd != 0:
+                g = g + wd * pa
+            if momentum != 0:
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    b = p._be.xp.asarray(g, copy=True)  # a real array even for 0-d numpy temporaries
+                    state["momentum_buffer"] = wrap_like(p, b)
+                else:
+                    b = buf._data
+                    b *= momentum
+                    b += (1 - dampening) * g
+                g = g + momentum * b if nesterov else b
+            pa -= lr * g
+            touch(p)
