@@ -9,6 +9,7 @@ import pytest
 import ember
 from ember.optim import lr_scheduler as L
 
+
 EPOCHS = 30
 
 

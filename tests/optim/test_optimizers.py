@@ -9,6 +9,7 @@ import pytest
 import ember
 from ember import optim
 
+
 # --- the problem: fixed parameters, a nonlinear gradient field --------------------------------
 SHAPES = [(3, 2), (2,), ()]
 

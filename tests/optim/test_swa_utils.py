@@ -9,6 +9,7 @@ import ember
 from ember import nn
 from ember.optim import swa_utils as S
 
+
 RNG = np.random.default_rng(3)
 SNAPSHOTS = [(RNG.normal(size=(2, 3)), RNG.normal(size=2)) for _ in range(5)]
 

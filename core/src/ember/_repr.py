@@ -1,14 +1,25 @@
-"""``repr(tensor)`` in torch's format: aligned columns, 4 decimals, scientific when needed."""
+"""``repr(tensor)`` in torch's format: aligned columns, 4 decimals, scientific notation when needed,
+``...`` summaries of big tensors, and ``dtype=`` / ``device=`` / ``grad_fn=`` suffixes.
+
+The layout rules follow torch's printer: one formatter per tensor (per real and
+imaginary part for complex), whose column width comes from the nonzero finite
+values; rows wrap at ``linewidth``; suffixes wrap onto a new line when long.
+"""
 
 from __future__ import annotations
 
 import math
 
-import numpy as _np
+import numpy as _np  # host-side: the values being printed
 
 from . import _dtype
 
-PRINT_OPTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+_PROFILES = {
+    "default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+    "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+    "full": dict(precision=4, threshold=math.inf, edgeitems=3, linewidth=80),
+}
+PRINT_OPTS = dict(_PROFILES["default"], sci_mode=None)
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
@@ -20,142 +31,173 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         tensor([1.23])
         >>> ember.set_printoptions(profile="default")
     """
-    if profile == "default":
-        PRINT_OPTS.update(precision=4, threshold=1000, edgeitems=3, linewidth=80, sci_mode=None)
-    elif profile == "full":
-        PRINT_OPTS.update(threshold=math.inf)
-    elif profile == "short":
-        PRINT_OPTS.update(precision=2, threshold=1000, edgeitems=2)
+    if profile is not None:
+        PRINT_OPTS.update(_PROFILES[profile])
     for k, v in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems), ("linewidth", linewidth)):
         if v is not None:
             PRINT_OPTS[k] = v
     PRINT_OPTS["sci_mode"] = sci_mode
 
 
-def _formatter(values, dtype):
-    p = PRINT_OPTS["precision"]
-    if dtype is _dtype.bool:
-        return lambda v: "True" if v else "False"
-    if dtype.category == 1:
-        return lambda v: str(int(v))
-    finite = values[_np.isfinite(values)] if values.size else values
-    nonzero = _np.abs(finite[finite != 0]).astype(_np.float64)
-    int_mode = bool(finite.size) and bool(_np.all(finite == _np.round(finite)))
-    sci = False
-    if nonzero.size:
-        mx, mn = nonzero.max(), nonzero.min()
-        if int_mode:
-            sci = mx > 1e8
+class _Formatter:
+    """Formats the values of one tensor (or one part of a complex tensor) to a common width."""
+
+    def __init__(self, values, floating):
+        self.floating = floating
+        self.int_mode, self.sci_mode, self.width = True, False, 1
+        p = PRINT_OPTS["precision"]
+        flat = values.reshape(-1)
+        if not floating:
+            self.width = max((len(_plain(v)) for v in flat.tolist()), default=1)
+            return
+        finite = flat[_np.isfinite(flat) & (flat != 0)].astype(_np.float64)
+        if finite.size:
+            mags = _np.abs(finite)
+            lo, hi = mags.min(), mags.max()
+            self.int_mode = bool(_np.all(finite == _np.ceil(finite)))
+            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or (not self.int_mode and lo < 1.0e-4)
+            if self.sci_mode:
+                lengths = [len(f"{v:.{p}e}") for v in finite.tolist()]
+            elif self.int_mode:
+                lengths = [len(f"{v:.0f}") + 1 for v in finite.tolist()]
+            else:
+                lengths = [len(f"{v:.{p}f}") for v in finite.tolist()]
+            self.width = max(lengths)
+        if PRINT_OPTS["sci_mode"] is not None:
+            self.sci_mode = PRINT_OPTS["sci_mode"]
+
+    def __call__(self, value):
+        if not self.floating:
+            s = _plain(value)
+        elif self.sci_mode:
+            s = f"{value:{self.width}.{PRINT_OPTS['precision']}e}"
+        elif self.int_mode:
+            s = f"{value:.0f}" + ("" if math.isinf(value) or math.isnan(value) else ".")
         else:
-            sci = mx / mn > 1000.0 or mx > 1e8 or mn < 1e-4
-    if PRINT_OPTS["sci_mode"] is not None:
-        sci = PRINT_OPTS["sci_mode"]
+            s = f"{value:.{PRINT_OPTS['precision']}f}"
+        return s.rjust(self.width)
 
+
+def _plain(v):
+    return str(v)
+
+
+def _complex_formatter(real, imag):
     def fmt(v):
-        v = float(v)
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        if sci:
-            return f"{v:.{p}e}"
-        if int_mode:
-            return f"{v:.0f}."
-        return f"{v:.{p}f}"
+        im = (imag(v.imag) + "j").lstrip()
+        return real(v.real) + (im if im[0] in "+-" else "+" + im)
 
+    fmt.width = real.width + imag.width + 1
     return fmt
 
 
-def _format_complex(fmt_re, fmt_im):
-    def f(v):
-        im = fmt_im(abs(v.imag))
-        sign = "-" if v.imag < 0 else "+"
-        return f"{fmt_re(v.real)}{sign}{im}j"
-    return f
-
-
-def _summarize(a, edge):
+def _summarized(a, edge):
+    """The values that will be shown: the first and last ``edge`` entries along every dimension."""
     if a.ndim == 0:
         return a
-    if a.shape[0] > 2 * edge:
-        return None
-    return a
+    index = tuple(_np.r_[0:edge, n - edge:n] if n > 2 * edge else slice(None) for n in a.shape)
+    return a[_np.ix_(*[_np.arange(n)[i] for n, i in zip(a.shape, index)])]
 
 
-def _strings(a, fmt, summarize, edge):
-    """Nested lists of formatted element strings (with '...' where summarised)."""
-    if a.ndim == 0:
-        return fmt(a.item() if hasattr(a, "item") else a)
+def _vector(a, indent, summarize, fmt, width):
+    edge = PRINT_OPTS["edgeitems"]
+    per_line = max(1, int((PRINT_OPTS["linewidth"] - indent) // (width + 2)))
+    values = a.tolist()
+    if summarize and len(values) > 2 * edge:
+        items = [fmt(v) for v in values[:edge]] + [" ..."] + [fmt(v) for v in values[-edge:]]
+    else:
+        items = [fmt(v) for v in values]
+    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _nested(a, indent, summarize, fmt, width):
+    if a.ndim == 1:
+        return _vector(a, indent, summarize, fmt, width)
+    edge = PRINT_OPTS["edgeitems"]
     n = a.shape[0]
     if summarize and n > 2 * edge:
-        return [_strings(a[i], fmt, summarize, edge) for i in range(edge)] + ["..."] + \
-               [_strings(a[i], fmt, summarize, edge) for i in range(n - edge, n)]
-    return [_strings(a[i], fmt, summarize, edge) for i in range(n)]
-
-
-def _width(s):
-    if isinstance(s, str):
-        return len(s) if s != "..." else 0
-    return max((_width(x) for x in s), default=0)
-
-
-def _render(s, width, indent, ndim):
-    if isinstance(s, str):
-        return s.rjust(width)
-    if ndim == 1:
-        items = [x.rjust(width) if x != "..." else "..." for x in s]
-        linewidth = PRINT_OPTS["linewidth"]
-        per_line = max(1, (linewidth - indent) // (width + 2))
-        if len(items) > per_line:
-            lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
-            return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
-        return "[" + ", ".join(items) + "]"
-    sep = "," + "\n" * (ndim - 1) + " " * (indent + 1)
-    parts = [("..." if x == "..." else _render(x, width, indent + 1, ndim - 1)) for x in s]
-    return "[" + sep.join(parts) + "]"
+        rows = list(range(edge)) + [None] + list(range(n - edge, n))
+    else:
+        rows = range(n)
+    parts = ["..." if i is None else _nested(a[i], indent + 1, summarize, fmt, width) for i in rows]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
 
 
 def format_data(host, dtype, indent):
-    total = host.size
-    summarize = total > PRINT_OPTS["threshold"]
-    edge = PRINT_OPTS["edgeitems"]
+    """The bracketed body of a tensor's repr for host array ``host`` of ember dtype ``dtype``."""
+    summarize = host.size > PRINT_OPTS["threshold"]
+    sample = _summarized(host, PRINT_OPTS["edgeitems"]) if summarize else host
     if dtype.category == 3:
-        vals = host.reshape(-1)
-        fre = _formatter(vals.real, _dtype.float64)
-        fim = _formatter(vals.imag, _dtype.float64)
-        fmt = _format_complex(fre, fim)
+        re, im = _Formatter(sample.real, True), _Formatter(sample.imag, True)
+        fmt = _complex_formatter(re, im)
+        width = fmt.width
     else:
-        sample = host
-        if summarize and host.ndim:
-            sl = tuple(_np.r_[0:min(edge, s), max(s - edge, 0):s] for s in host.shape)
-            sample = host[_np.ix_(*sl)]
-        fmt = _formatter(_np.asarray(sample, dtype=_np.float64) if dtype.category >= 2 else sample, dtype)
-    strs = _strings(host, fmt, summarize, edge)
+        floating = dtype.category == 2
+        values = sample.astype(_np.float64) if floating else sample
+        fmt = _Formatter(values, floating)
+        width = fmt.width
+        if floating:
+            host = host.astype(_np.float64)
     if host.ndim == 0:
-        return strs
-    return _render(strs, _width(strs), indent, host.ndim)
+        return fmt(host.item())
+    return _nested(host, indent, summarize, fmt, width)
+
+
+def _add_suffixes(body, suffixes, indent):
+    out = [body]
+    last = len(body) - body.rfind("\n") + 1
+    for s in suffixes:
+        if last + len(s) + 2 > PRINT_OPTS["linewidth"]:
+            out.append(",\n" + " " * indent + s)
+            last = indent + len(s)
+        else:
+            out.append(", " + s)
+            last += len(s) + 2
+    return "".join(out) + ")"
+
+
+def _shows_device(t):
+    from ._tensor import _default_device
+
+    dev = t.device
+    default_type = str(_default_device[0]).partition(":")[0]
+    if dev.type != default_type:
+        return True
+    be = t._be
+    return be.indexed and dev.index != be.current_index()
 
 
 def tensor_repr(t):
-    host = t.detach()._host()
-    if t.dtype is _dtype.bfloat16:
-        host = host.astype(_np.float32)
+    """``repr(t)``, exactly as torch prints the same values.
+
+    Example:
+        >>> import ember
+        >>> ember.tensor([[1.0, -2.5], [1e-5, 4.0]])
+        tensor([[ 1.0000e+00, -2.5000e+00],
+                [ 1.0000e-05,  4.0000e+00]])
+    """
     prefix = "tensor("
-    suffix = []
-    if t.numel() == 0 and t.ndim != 1:
+    indent = len(prefix)
+    suffixes = []
+    default = _dtype.get_default_dtype()
+    if _shows_device(t):
+        suffixes.append(f"device='{t.device}'")
+    if t.numel() == 0:
+        if t.ndim != 1:
+            suffixes.append(f"size={tuple(t.shape)}")
+        if t.dtype is not default:
+            suffixes.append(f"dtype={t.dtype!r}")
         body = "[]"
-        suffix.append(f"size={tuple(t.shape)}")
     else:
-        body = format_data(host, t.dtype, len(prefix))
-    if t.device.type != "cpu":
-        suffix.append(f"device='{t.device}'")
-    default_float = _dtype.get_default_dtype()
-    if t.dtype not in (default_float, _dtype.int64, _dtype.bool) and not (t.dtype is default_float.to_complex()):
-        suffix.append(f"dtype={t.dtype!r}")
-    elif t.numel() == 0 and t.dtype is not default_float and t.ndim == 1:
-        suffix.append(f"dtype={t.dtype!r}")
+        if t.dtype not in (default, default.to_complex(), _dtype.int64, _dtype.bool):
+            suffixes.append(f"dtype={t.dtype!r}")
+        host = t.detach()._host()
+        if t.dtype is _dtype.bfloat16 or t.dtype is _dtype.float16:
+            host = host.astype(_np.float32)
+        body = format_data(host, t.dtype, indent)
     if t.grad_fn is not None:
-        suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
-        suffix.append("requires_grad=True")
-    return prefix + ", ".join([body] + suffix) + ")"
+        suffixes.append("requires_grad=True")
+    return _add_suffixes(prefix + body, suffixes, indent)

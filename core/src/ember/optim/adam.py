@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from .optimizer import (
-    ElementwiseOptimizer, advance, check_common, full_state, lerp_, maximum_, reject_complex, step_counter, touch,
+    ElementwiseOptimizer,
+    advance,
+    check_common,
+    full_state,
+    lerp_,
+    maximum_,
+    reject_complex,
+    step_counter,
+    touch,
 )
 
 __all__ = ["Adam"]

@@ -1,18 +1,75 @@
 """nn.functional: batch, instance, layer, group, RMS and local response normalisation.
 
-All compose existing ops (so double backward comes for free); the variance is the
-two-pass ``mean((x - mean)^2)`` and half-precision inputs are normalised in float32.
+The variance is the two-pass ``mean((x - mean)^2)`` and half-precision inputs are
+normalised in float32. Batch, layer, group and instance norm share one fused primitive,
+:class:`NormAffine`, for speed: composed from elementwise ops the normalisation costs
+about 3x the memory passes, forward and backward.
 """
 
 from __future__ import annotations
 
 from ... import _dtype
+from ..._tensor import _make, apply
+from ...autograd import _state
 from ...autograd.grad_mode import no_grad
-from ...ops._util import cast
+from ...autograd.node import Op
+from ...ops._util import cast, sum_to
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "local_response_norm"]
 
 _LOW = (_dtype.float16, _dtype.bfloat16)
+
+
+class NormAffine(Op):
+    """``y = (x - mean) / sqrt(var + eps) * w + b`` with statistics over ``dims``; also returns mean and var.
+
+    ``w`` and ``b`` broadcast against ``x``. Fused for speed; its backward is written in Ember ops,
+    recomputing the normalised input from ``x`` when a graph of the gradient is being built (double backward).
+    """
+
+    save_inputs = True
+    nondiff_outputs = (1, 2)
+
+    def forward(self, be, x, w, b, dims, eps):
+        xp = be.xp
+        self.dims, self.eps = dims, eps
+        mean = xp.mean(x, axis=dims, keepdims=True)
+        xhat = x - mean
+        var = xp.mean(xhat * xhat, axis=dims, keepdims=True)
+        invstd = 1 / xp.sqrt(var + eps)
+        xhat *= invstd
+        self.xhat, self.invstd = xhat, invstd
+        y = xhat * w
+        y += b
+        return y, mean, var
+
+    def backward(self, g, *_):
+        x, w, b = self.saved()
+        nx, nw, nb = self.next
+        dims = self.dims
+        if _state.grad_enabled:  # differentiable path: the statistics as functions of x
+            xhat, mean, var = normalize_dims(x, dims, self.eps)
+            invstd = 1 / (var + self.eps).sqrt()
+        else:
+            xhat, invstd = (_make(a, x._be, x._device, x.dtype) for a in (self.xhat, self.invstd))
+        gx = gw = gb = None
+        if nw:
+            gw = sum_to(g * xhat, w.shape)
+        if nb:
+            gb = sum_to(g, b.shape)
+        if nx:
+            gy = g * w
+            gx = (gy - gy.mean(dim=dims, keepdim=True) - xhat * (gy * xhat).mean(dim=dims, keepdim=True)) * invstd
+        return gx, gw, gb
+
+
+def _norm_affine(x, dims, eps, weight, bias, shape):
+    """Run :class:`NormAffine`; absent ``weight``/``bias`` are constants one and zero."""
+    from ... import ones, zeros
+
+    w = weight.reshape(shape) if weight is not None else ones(shape, dtype=x.dtype, device=x.device)
+    b = bias.reshape(shape) if bias is not None else zeros(shape, dtype=x.dtype, device=x.device)
+    return apply(NormAffine, (x, w, b), dims, eps)
 
 
 def normalize_dims(x, dims, eps):
@@ -75,16 +132,21 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         n = input.numel() // max(c, 1)
         if n <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
-        y, mean, var = normalize_dims(x, dims, eps)
+        y, mean, var = _norm_affine(x, dims, eps, weight, bias, shape)
         if running_mean is not None:
             _update_running(running_mean, mean, momentum)
         if running_var is not None:
             _update_running(running_var, var * (n / (n - 1)), momentum)
-    else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("running_mean must be defined in evaluation mode")
-        y = (x - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
-    return cast(_affine(y, weight, bias, shape), input.dtype)
+        return cast(y, input.dtype)
+    if running_mean is None or running_var is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    scale = 1 / (running_var + eps).sqrt()
+    if weight is not None:
+        scale = scale * weight
+    shift = -running_mean * scale
+    if bias is not None:
+        shift = shift + bias
+    return cast(x * scale.reshape(shape) + shift.reshape(shape), input.dtype)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
@@ -106,14 +168,14 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if use_input_stats:
         if x.numel() // (x.shape[0] * c) <= 1:
             raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
-        y, mean, var = normalize_dims(x, dims, eps)
+        y, mean, var = _norm_affine(x, dims, eps, weight, bias, shape)
         n = x.numel() // (x.shape[0] * c)
         if running_mean is not None:
             _update_running(running_mean, mean.mean(dim=0), momentum)
         if running_var is not None:
             _update_running(running_var, (var * (n / (n - 1))).mean(dim=0), momentum)
-    else:
-        y = (x - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
+        return cast(y, input.dtype)
+    y = (x - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
     return cast(_affine(y, weight, bias, shape), input.dtype)
 
 
@@ -140,9 +202,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         tensor([[-1.,  1.]])
     """
     dims = _check_normalized(input, normalized_shape, weight, bias)
-    y = normalize_dims(_float(input), dims, eps)[0]
     shape = tuple(input.shape[dims[0]:])
-    return cast(_affine(y, weight, bias, shape), input.dtype)
+    return cast(_norm_affine(_float(input), dims, eps, weight, bias, shape)[0], input.dtype)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -164,9 +225,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if t is not None and (t.ndim != 1 or t.numel() != c):
             raise RuntimeError(f"Expected weight to be a vector of size equal to the number of channels in input, but "
                                f"got weight of shape {list(t.shape)} and input of shape {list(input.shape)}")
-    x = _float(input).reshape(n, num_groups, -1)
-    y = normalize_dims(x, (2,), eps)[0].reshape(input.shape)
-    return cast(_affine(y, weight, bias, (1, c) + (1,) * (input.ndim - 2)), input.dtype)
+    x = _float(input).reshape(n, num_groups, c // num_groups, -1)
+    y = _norm_affine(x, (2, 3), eps, weight, bias, (1, num_groups, c // num_groups, 1))[0]
+    return cast(y.reshape(input.shape), input.dtype)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):

@@ -196,8 +196,8 @@ class LayerNorm(Module):
     Example:
         >>> import ember
         >>> m = ember.nn.LayerNorm(2)
-        >>> m, m(ember.tensor([[1.0, 3.0]]))
-        (LayerNorm((2,), eps=1e-05, elementwise_affine=True, bias=True), tensor([[-1.0000,  1.0000]], grad_fn=<AddBackward0>))
+        >>> m, m(ember.tensor([[1.0, 3.0]])).tolist()
+        (LayerNorm((2,), eps=1e-05, elementwise_affine=True, bias=True), [[-0.9999950528144836, 0.9999950528144836]])
     """
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
