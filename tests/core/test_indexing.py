@@ -106,6 +106,9 @@ CASES = [
          lambda a, s: _index_add_ref(a.reshape(-1), 0, np.array([1, 1, 7]), s).reshape(3, 4), (A, V3)),
     Case("put", lambda a, s: a.put(ember.tensor([0, 7]), s), lambda a, s: _setitem_ref([0, 7])(a.reshape(-1), s).reshape(3, 4),
          (A, V3[:2])),
+    Case("select_scatter", lambda a, s: ember.select_scatter(a, s, 1, -1), lambda a, s: _setitem_ref((slice(None), -1))(a, s), (A, V3)),
+    Case("slice_scatter", lambda a, s: ember.slice_scatter(a, s, 1, 1, None, 2),
+         lambda a, s: _setitem_ref((slice(None), slice(1, None, 2)))(a, s), (A, rng.standard_normal((3, 2)))),
 ]
 for _reduce in ("sum", "prod", "mean", "amax", "amin"):
     for _self in (True, False):

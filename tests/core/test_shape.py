@@ -44,6 +44,8 @@ CASES = [
     Case("unfold", lambda a: a.unfold(1, 2, 1), lambda a: _windows(a, 1, 2, 1), (A,)),
     Case("unfold_step", lambda b: b.unfold(2, 2, 2), lambda b: _windows(b, 2, 2, 2), (B,)),
     Case("unfold_dim0", lambda b: b.unfold(0, 1, 1), lambda b: _windows(b, 0, 1, 1), (B,)),
+    Case("ravel", lambda b: b.transpose(0, 2).ravel(), lambda b: b.transpose(2, 1, 0).ravel(), (B,)),
+    Case("narrow_copy", lambda a: a.narrow_copy(0, 1, 2), lambda a: a[1:3], (A,)),
     Case("movedim", lambda b: b.movedim((0, 1), (2, 0)), lambda b: np.moveaxis(b, (0, 1), (2, 0)), (B,)),
     Case("broadcast_tensors", lambda a, v: ember.broadcast_tensors(a, v), lambda a, v: tuple(np.broadcast_arrays(a, v)),
          (A[:, :1], rng.standard_normal(4))),

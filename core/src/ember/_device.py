@@ -35,13 +35,12 @@ class device:
         if not type or not type.replace("_", "").isalnum():
             raise RuntimeError(f"Invalid device string: '{type}'")
         if index is not None and index < 0:
-            raise RuntimeError(f"Device index must not be negative, got {index}")
+            raise RuntimeError(f"Device index must not be negative (got {index})")
         self.type = type
         self.index = index
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
+        # as torch: a device never equals a string (compare ``str(d)`` or ``d.type`` instead)
         return isinstance(other, device) and self.type == other.type and self.index == other.index
 
     def __hash__(self):

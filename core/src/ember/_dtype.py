@@ -205,7 +205,7 @@ def result_type(*operands):
         if res is None:
             res = zero
         elif zero.category > res.category:
-            res = zero
+            res = res.to_complex() if zero.category == _COMPLEX and res.category == _FLOAT else zero
     if scalar_cat >= 0:
         if res is None:
             res = _default_of(scalar_cat)
@@ -221,26 +221,34 @@ class finfo:
         >>> import ember
         >>> ember.finfo(ember.float32).eps
         1.1920928955078125e-07
+        >>> ember.finfo(ember.float16)
+        finfo(resolution=0.001, min=-65504, max=65504, eps=0.000976562, smallest_normal=6.10352e-05, tiny=6.10352e-05, dtype=float16)
     """
 
     def __init__(self, type=None):
         type = type or get_default_dtype()
         if type.category not in (_FLOAT, _COMPLEX):
-            raise TypeError(f"finfo: expected a floating point dtype, got {type}")
-        self.dtype = type.to_real().name
-        if type is bfloat16:
-            self.bits, self.eps, self.max, self.tiny = 16, 0.0078125, 3.3895313892515355e38, 1.1754943508222875e-38
-            self.resolution = 0.01
+            raise TypeError(f"ember.finfo() requires a floating point input type. Use ember.iinfo to handle '{type!r}'")
+        real = type.to_real()
+        self.dtype = real.name
+        if real is bfloat16:
+            self.bits, self.eps, self.max, self.tiny, precision = 16, 2.0 ** -7, 3.3895313892515355e38, 2.0 ** -126, 2
         else:
-            info = _np.finfo(type.to_real().name)
+            info = _np.finfo(real.name)
             self.bits, self.eps, self.max = info.bits, float(info.eps), float(info.max)
-            self.tiny = float(info.tiny)
-            self.resolution = float(info.resolution)
+            self.tiny, precision = float(info.smallest_normal), info.precision
+        self.resolution = 10.0 ** -precision
         self.min = -self.max
         self.smallest_normal = self.tiny
 
+    def __eq__(self, other):
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    __hash__ = object.__hash__
+
     def __repr__(self):
-        return f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, eps={self.eps}, tiny={self.tiny}, dtype={self.dtype})"
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
 
 
 class iinfo:
@@ -248,15 +256,22 @@ class iinfo:
 
     Example:
         >>> import ember
-        >>> ember.iinfo(ember.int8).max
-        127
+        >>> ember.iinfo(ember.int8)
+        iinfo(min=-128, max=127, dtype=int8)
     """
 
     def __init__(self, type):
-        if type.category not in (_INT, _BOOL):
-            raise TypeError(f"iinfo: expected an integer dtype, got {type}")
-        info = _np.iinfo("uint8" if type is bool else type.name)
+        if type is bool:
+            raise TypeError(f"{type!r} is not supported by ember.iinfo")
+        if type.category != _INT:
+            raise TypeError(f"ember.iinfo() requires an integer input type. Use ember.finfo to handle '{type!r}'")
+        info = _np.iinfo(type.name)
         self.bits, self.min, self.max, self.dtype = info.bits, int(info.min), int(info.max), type.name
+
+    def __eq__(self, other):
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    __hash__ = object.__hash__
 
     def __repr__(self):
         return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

@@ -55,7 +55,8 @@ class _Formatter:
             mags = _np.abs(finite)
             lo, hi = mags.min(), mags.max()
             self.int_mode = bool(_np.all(finite == _np.ceil(finite)))
-            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or (not self.int_mode and lo < 1.0e-4)
+            forced = PRINT_OPTS["sci_mode"]
+            self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4) if forced is None else forced
             if self.sci_mode:
                 lengths = [len(f"{v:.{p}e}") for v in finite.tolist()]
             elif self.int_mode:
@@ -63,8 +64,6 @@ class _Formatter:
             else:
                 lengths = [len(f"{v:.{p}f}") for v in finite.tolist()]
             self.width = max(lengths)
-        if PRINT_OPTS["sci_mode"] is not None:
-            self.sci_mode = PRINT_OPTS["sci_mode"]
 
     def __call__(self, value):
         if not self.floating:
@@ -95,8 +94,7 @@ def _summarized(a, edge):
     """The values that will be shown: the first and last ``edge`` entries along every dimension."""
     if a.ndim == 0:
         return a
-    index = tuple(_np.r_[0:edge, n - edge:n] if n > 2 * edge else slice(None) for n in a.shape)
-    return a[_np.ix_(*[_np.arange(n)[i] for n, i in zip(a.shape, index)])]
+    return a[_np.ix_(*[_np.r_[0:edge, n - edge:n] if n > 2 * edge else _np.arange(n) for n in a.shape])]
 
 
 def _vector(a, indent, summarize, fmt, width):

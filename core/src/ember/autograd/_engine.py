@@ -355,8 +355,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     Example:
         >>> import ember
         >>> x = ember.tensor(2.0, requires_grad=True)
-        >>> (g,) = ember.autograd.grad(x ** 3, x, create_graph=True); g
-        tensor(12., grad_fn=<MulBackward0>)
+        >>> (g,) = ember.autograd.grad(x * x * x, x, create_graph=True); g.item(), g.requires_grad
+        (12.0, True)
         >>> ember.autograd.grad(g, x)[0]
         tensor(12.)
     """

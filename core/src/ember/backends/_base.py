@@ -57,8 +57,11 @@ class Backend:
 
     # --- dtypes -------------------------------------------------------------
     def lookup_native_dtype(self, d):
-        """The namespace's dtype object for ember dtype ``d``, or None."""
-        return getattr(self.xp, d.name, None)
+        """The namespace's dtype for ember dtype ``d`` as its arrays report it (``array.dtype``), or None."""
+        nd = getattr(self.xp, d.name, None)
+        if nd is None:
+            return None
+        return self.xp.empty((0,), dtype=nd).dtype  # numpy-likes name scalar types, arrays report dtype objects
 
     def native_dtype(self, d):
         try:

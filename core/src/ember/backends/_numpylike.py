@@ -16,13 +16,6 @@ class NumpyLikeBackend(Backend):
         [2.0, 2.0, 2.0]
     """
 
-    def lookup_native_dtype(self, d):
-        # numpy-style namespaces report ``array.dtype`` as dtype objects, not the scalar types
-        try:
-            return self.xp.dtype(d.name)
-        except TypeError:
-            return None
-
     def from_host(self, array, index=None):
         return self.xp.asarray(array)
 
@@ -71,10 +64,11 @@ class NumpyLikeBackend(Backend):
 
     def argsort(self, array, axis, descending=False, stable=False):
         xp = self.xp
+        kind = "stable" if stable else None
         if not descending:
-            return xp.argsort(array, axis=axis, kind="stable" if stable else None)
-        # stable descending: sort the reversed array ascending, reverse back (NaN first, ties in order)
-        rev = xp.argsort(xp.flip(array, axis=axis), axis=axis, kind="stable")
+            return xp.argsort(array, axis=axis, kind=kind)
+        # descending: sort the reversed array ascending and reverse back (NaN first; stable keeps ties in order)
+        rev = xp.argsort(xp.flip(array, axis=axis), axis=axis, kind=kind)
         return (array.shape[axis] - 1) - xp.flip(rev, axis=axis)
 
     def einsum(self, equation, *operands):

@@ -21,6 +21,7 @@ def export(*names, method=True, function=True, inplace=None):
     """
 
     def deco(fn):
+        fn = _numpy_aliases(fn)
         for n in names or (fn.__name__,):
             if function:
                 FUNCTIONS[n] = fn
@@ -31,6 +32,30 @@ def export(*names, method=True, function=True, inplace=None):
         return fn
 
     return deco
+
+
+def _numpy_aliases(fn):
+    """Accept numpy's ``axis``/``keepdims`` spellings for ``dim``/``keepdim``, as torch does."""
+    import functools
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    if "dim" not in params:
+        return fn
+
+    @functools.wraps(fn)
+    def aliased(*args, **kwargs):
+        if kwargs:
+            if "axis" in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+
+    return aliased
 
 
 def install(tensor_cls):

@@ -33,6 +33,10 @@ def _float_pair(op, a, b):
     return a, b
 
 
+def _is_bool(x):
+    return x is True or x is False or getattr(x, "dtype", None) is _dtype.bool
+
+
 def _need_tensor(op, name, position, value):
     if not isinstance(value, Tensor):
         raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}")
@@ -134,12 +138,11 @@ def sub(input, other, *, alpha=1):
         >>> ember.sub(ember.tensor([5.0]), 2)
         tensor([3.])
     """
+    if _is_bool(input) or _is_bool(other):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     if alpha != 1:
         other = other * alpha
-    a, b = promote("sub", input, other)
-    if a.dtype is _dtype.bool:
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.")
-    return apply(Sub, (a, b))
+    return apply(Sub, promote("sub", input, other))
 
 
 export("subtract", inplace="subtract_")(sub)
@@ -337,6 +340,7 @@ def atan2(input, other):
         >>> ember.atan2(ember.tensor([1.0, 1.0]), ember.tensor([1.0, -1.0]))
         tensor([0.7854, 2.3562])
     """
+    _need_tensor("atan2", "input", 1, input)
     _need_tensor("atan2", "other", 2, other)
     return apply(Atan2, _float_pair("atan2", input, other))
 
@@ -353,8 +357,12 @@ def hypot(input, other):
         >>> ember.hypot(ember.tensor([3.0]), ember.tensor([4.0]))
         tensor([5.])
     """
+    _need_tensor("hypot", "input", 1, input)
     _need_tensor("hypot", "other", 2, other)
-    return apply(Hypot, _float_pair("hypot", input, other))
+    a, b = promote("hypot", input, other)
+    if a.dtype.category < 2:
+        raise RuntimeError(f"hypot: not implemented for '{a.dtype}' (floating point tensors only)")
+    return apply(Hypot, (a, b))
 
 
 @export(inplace=True)
@@ -389,6 +397,8 @@ class Modulo(Op):
     def forward(self, be, a, b, kind):
         self.kind = kind
         if not be.xp.isdtype(a.dtype, ("real floating", "complex floating")):
+            if be.xp.isdtype(a.dtype, "bool"):
+                raise RuntimeError(f"{kind}: not implemented for 'Bool'")
             _check_int_divisor(be.xp, b, kind)
         return _MODULO[kind][0](be.xp, a, b)
 
@@ -481,6 +491,7 @@ class Extremum(Op):
 
 def _extremum(kind, summary, example, result):
     def fn(input, other):
+        _need_tensor(kind, "input", 1, input)
         _need_tensor(kind, "other", 2, other)
         return apply(Extremum, promote(kind, input, other), kind)
 

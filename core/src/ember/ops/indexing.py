@@ -175,15 +175,13 @@ def convert_index(index, be, device):
         elif isinstance(i, bool):
             out.append(be.xp.asarray(i))
             advanced = True
-        elif isinstance(i, int):
-            out.append(i)
+        elif isinstance(i, int) or (hasattr(i, "__index__") and getattr(i, "ndim", 0) == 0):
+            out.append(i.__index__())
         elif isinstance(i, (list, tuple)) or hasattr(i, "__array__"):
             from .._creation import tensor
 
             out.append(_index_array(tensor(i, device=device) if len(i) else tensor(i, dtype=_dtype.int64, device=device), device))
             advanced = True
-        elif hasattr(i, "__index__"):
-            out.append(i.__index__())
         else:
             raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices (got {type(i).__name__})")
     if not any(i is Ellipsis for i in out):
@@ -624,3 +622,37 @@ def argwhere(input):
                 [2]])
     """
     return nonzero(input)
+
+
+# --- functional writes into views ----------------------------------------------------------------------
+@export()
+def select_scatter(input, src, dim, index):
+    """``input`` with the slice at ``index`` along ``dim`` replaced by ``src``.
+
+    Example:
+        >>> import ember
+        >>> ember.select_scatter(ember.zeros(2, 2), ember.ones(2), 0, 1).tolist()
+        [[0.0, 0.0], [1.0, 1.0]]
+    """
+    d = wrap_dim(dim, input.ndim, "select_scatter")
+    n = input.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select_scatter(): index {index} out of range for tensor of size {list(input.shape)} at dimension {d}")
+    return put_index(input, (slice(None),) * d + (int(index), Ellipsis), src, False)
+
+
+@export()
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """``input`` with ``input[start:end:step]`` along ``dim`` replaced by ``src``.
+
+    Example:
+        >>> import ember
+        >>> ember.slice_scatter(ember.zeros(4), ember.ones(2), start=2).tolist()
+        [0.0, 0.0, 1.0, 1.0]
+    """
+    d = wrap_dim(dim, input.ndim, "slice_scatter")
+    index = (slice(None),) * d + (slice(start, end, step), Ellipsis)
+    target = take_index(input, index, False).shape
+    if src.shape != target:
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, slice size = {list(target)}")
+    return put_index(input, index, src, False)

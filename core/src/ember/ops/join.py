@@ -9,7 +9,8 @@ from .._tensor import Tensor, _make, apply
 from ..autograd.node import Op
 from ._registry import export
 from ._util import cast, wrap_dim
-from .shape import atleast_1d, atleast_2d, atleast_3d, diagonal, diagonal_scatter, meshgrid, transpose
+from .shape import atleast_1d, atleast_2d, atleast_3d, diagonal_scatter, meshgrid, transpose
+from .shape import diagonal as _diagonal  # ``diag`` has a parameter named ``diagonal``
 
 
 # --- cat and stack ---------------------------------------------------------------------------
@@ -419,8 +420,6 @@ def diag(input, diagonal=0):
         return _diagonal(input, diagonal).clone()
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
-
-_diagonal = diagonal
 
 
 @export()

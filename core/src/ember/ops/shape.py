@@ -810,3 +810,27 @@ def meshgrid(*tensors, indexing=None):
         view_shape[d] = -1
         out.append(expand(reshape(t, view_shape), shape))
     return tuple(out)
+
+
+@export()
+def ravel(input):
+    """The elements as a 1-D tensor (a view when possible).
+
+    Example:
+        >>> import ember
+        >>> ember.zeros(2, 3).ravel().shape
+        ember.Size([6])
+    """
+    return reshape(input, -1)
+
+
+@export()
+def narrow_copy(input, dim, start, length):
+    """Like :func:`narrow`, but a copy.
+
+    Example:
+        >>> import ember
+        >>> ember.arange(5).narrow_copy(0, 1, 2).tolist()
+        [1, 2]
+    """
+    return narrow(input, dim, start, length).clone()

@@ -117,7 +117,7 @@ class CrossEntropy(Op):
             wt = fvalid
         else:
             wt = xp.reshape(xp.take(weight, xp.reshape(safe, (-1,)), axis=0), safe.shape) * fvalid
-        loss = -(picked * wt)
+        loss = (0.0 - picked) * wt  # not -(picked * wt): a zero loss is +0, as in torch
         class_w = None if weight is None else xp.reshape(weight, (1, n_classes) + (1,) * (x.ndim - 2))
         if smoothing:
             total = logp if class_w is None else logp * class_w

@@ -97,7 +97,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     n = input.shape[d] if input.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
-    idx = _argsort(input, d, largest, True)
+    idx = _argsort(input, d, largest, False)
     if input.ndim:
         idx = idx.narrow(d, 0, k)
     return topk_result(gather(input, d, idx), idx)
@@ -118,7 +118,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     n = input.shape[d] if input.ndim else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    idx = _argsort(input, d, False, True)
+    idx = _argsort(input, d, False, False)
     if input.ndim:
         idx = idx.narrow(d, k - 1, 1)
     values = gather(input, d, idx)

@@ -55,17 +55,17 @@ class Adadelta(ElementwiseOptimizer):
         lr = float(group["lr"])
         rho, eps, wd, maximize = group["rho"], group["eps"], group["weight_decay"], group["maximize"]
         for p, g, state in items:
-            be, pa = p._be, p._data
+            be = p._be
             advance(state)
             if maximize:
                 g = -g
             if wd != 0:
-                g = g + wd * pa
+                g = g + wd * p._data
             v, u = state["square_avg"]._data, state["acc_delta"]._data
             v *= rho
             v += (1 - rho) * g * g
             delta = be.xp.sqrt(u + eps) / be.xp.sqrt(v + eps) * g
             u *= rho
             u += (1 - rho) * delta * delta
-            pa -= lr * delta
+            p._data -= lr * delta
             touch(p)

@@ -69,14 +69,13 @@ class Adagrad(ElementwiseOptimizer):
         lr = float(group["lr"])
         lr_decay, eps, wd, maximize = group["lr_decay"], group["eps"], group["weight_decay"], group["maximize"]
         for p, g, state in items:
-            pa = p._data
             step = advance(state)
             if maximize:
                 g = -g
             if wd != 0:
-                g = g + wd * pa
+                g = g + wd * p._data
             clr = lr / (1 + (step - 1) * lr_decay)
             s = state["sum"]._data
             s += g * g
-            pa -= clr * (g / (p._be.xp.sqrt(s) + eps))
+            p._data -= clr * (g / (p._be.xp.sqrt(s) + eps))
             touch(p)

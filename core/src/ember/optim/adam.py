@@ -69,15 +69,15 @@ class Adam(ElementwiseOptimizer):
         eps, wd, amsgrad, maximize = group["eps"], group["weight_decay"], group["amsgrad"], group["maximize"]
         decoupled = group["decoupled_weight_decay"]
         for p, g, state in items:
-            be, pa = p._be, p._data
+            be = p._be
             step = advance(state)
             if maximize:
                 g = -g
             if wd != 0:
                 if decoupled:
-                    pa *= 1 - lr * wd
+                    p._data *= 1 - lr * wd
                 else:
-                    g = g + wd * pa
+                    g = g + wd * p._data
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             lerp_(be, m, g, 1 - beta1)
             v *= beta2
@@ -87,5 +87,5 @@ class Adam(ElementwiseOptimizer):
                 maximum_(be, v_max, v)
                 v = v_max
             denom = be.xp.sqrt(v) / (1 - beta2**step) ** 0.5 + eps
-            pa -= lr / (1 - beta1**step) * (m / denom)
+            p._data -= lr / (1 - beta1**step) * (m / denom)
             touch(p)

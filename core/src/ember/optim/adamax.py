@@ -59,15 +59,15 @@ class Adamax(ElementwiseOptimizer):
         beta1, beta2 = group["betas"]
         eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
         for p, g, state in items:
-            be, pa = p._be, p._data
+            be = p._be
             step = advance(state)
             if maximize:
                 g = -g
             if wd != 0:
-                g = g + wd * pa
+                g = g + wd * p._data
             m, u = state["exp_avg"]._data, state["exp_inf"]._data
             lerp_(be, m, g, 1 - beta1)
             u *= beta2
             maximum_(be, u, be.xp.abs(g) + eps)
-            pa -= lr / (1 - beta1**step) * (m / u)
+            p._data -= lr / (1 - beta1**step) * (m / u)
             touch(p)

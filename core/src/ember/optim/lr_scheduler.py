@@ -572,7 +572,16 @@ class SequentialLR(_Composite, LRScheduler):
         self._last_lr = schedulers[idx].get_last_lr()
 
     def recursive_undo(self, sched=None):
-        """Step back the ``last_epoch`` of every (nested) member scheduler by one."""
+        """Step back the ``last_epoch`` of every (nested) member scheduler by one.
+
+        Example:
+            >>> import ember
+            >>> from ember.optim import lr_scheduler as L
+            >>> opt = ember.optim.SGD([ember.zeros(1, requires_grad=True)], lr=1.0)
+            >>> a, b = L.StepLR(opt, 2), L.StepLR(opt, 3)
+            >>> s = L.SequentialLR(opt, [a, b], milestones=[2]); s.recursive_undo(); b.last_epoch
+            -2
+        """
         scheds = self if sched is None else sched
         if hasattr(scheds, "_schedulers"):
             for s in scheds._schedulers:
@@ -581,7 +590,16 @@ class SequentialLR(_Composite, LRScheduler):
             scheds.last_epoch -= 1
 
     def step(self):
-        """Step the scheduler active at the new epoch (restarting it at its milestone)."""
+        """Step the scheduler active at the new epoch (restarting it at its milestone).
+
+        Example:
+            >>> import ember
+            >>> from ember.optim import lr_scheduler as L
+            >>> opt = ember.optim.SGD([ember.zeros(1, requires_grad=True)], lr=1.0)
+            >>> s = L.SequentialLR(opt, [L.ConstantLR(opt, 0.5), L.ExponentialLR(opt, 0.5)], milestones=[1])
+            >>> opt.step(); s.step(); s.get_last_lr()
+            [1.0]
+        """
         self.last_epoch += 1
         idx = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[idx]
@@ -617,7 +635,16 @@ class ChainedScheduler(_Composite, LRScheduler):
         self._last_lr = _group_values(schedulers[-1].optimizer, "lr")
 
     def step(self):
-        """Step every member scheduler."""
+        """Step every member scheduler.
+
+        Example:
+            >>> import ember
+            >>> from ember.optim import lr_scheduler as L
+            >>> opt = ember.optim.SGD([ember.zeros(1, requires_grad=True)], lr=1.0)
+            >>> s = L.ChainedScheduler([L.ExponentialLR(opt, 0.5), L.ExponentialLR(opt, 0.5)])
+            >>> opt.step(); s.step(); s.get_last_lr()
+            [0.25]
+        """
         for s in self._schedulers:
             s.step()
         self._last_lr = _group_values(self._schedulers[-1].optimizer, "lr")
@@ -676,7 +703,15 @@ class ReduceLROnPlateau(LRScheduler):
         self.num_bad_epochs = 0
 
     def step(self, metrics, epoch=None):
-        """Record this epoch's metric and reduce the lrs if it has plateaued."""
+        """Record this epoch's metric and reduce the lrs if it has plateaued.
+
+        Example:
+            >>> import ember
+            >>> opt = ember.optim.SGD([ember.zeros(1, requires_grad=True)], lr=1.0)
+            >>> s = ember.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=0)
+            >>> s.step(1.0); s.step(1.0); s.get_last_lr(), s.num_bad_epochs
+            ([0.1], 0)
+        """
         current = float(metrics)
         if epoch is None:
             epoch = self.last_epoch + 1
@@ -715,6 +750,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     @property
     def in_cooldown(self):
+        """Whether the scheduler is waiting out its cooldown after a reduction."""
         return self.cooldown_counter > 0
 
     def _is_better(self, a, best):
@@ -812,7 +848,14 @@ class CyclicLR(LRScheduler):
             self.scale_mode = "iterations"
 
     def scale_fn(self, x):
-        """The amplitude scaling at cycle (or iteration) ``x``."""
+        """The amplitude scaling at cycle (or iteration) ``x``.
+
+        Example:
+            >>> import ember
+            >>> opt = ember.optim.SGD([ember.zeros(1, requires_grad=True)], lr=1.0, momentum=0.9)
+            >>> ember.optim.lr_scheduler.CyclicLR(opt, 0.1, 1.0, mode="triangular2").scale_fn(3)
+            0.25
+        """
         if self._scale_fn_custom is not None:
             return self._scale_fn_custom(x)
         if self.mode == "triangular":
@@ -884,7 +927,15 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 for base in self.base_lrs]
 
     def step(self, epoch=None):
-        """Advance one epoch, or go to (possibly fractional) ``epoch``."""
+        """Advance one epoch, or go to (possibly fractional) ``epoch``.
+
+        Example:
+            >>> import ember
+            >>> opt = ember.optim.SGD([ember.zeros(1, requires_grad=True)], lr=1.0)
+            >>> s = ember.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=4)
+            >>> opt.step(); s.step(2.0); s.get_last_lr()
+            [0.5]
+        """
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:

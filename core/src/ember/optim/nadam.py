@@ -70,15 +70,15 @@ class NAdam(ElementwiseOptimizer):
         eps, wd, psi, maximize = group["eps"], group["weight_decay"], group["momentum_decay"], group["maximize"]
         decoupled = group["decoupled_weight_decay"]
         for p, g, state in items:
-            be, pa = p._be, p._data
+            be = p._be
             step = advance(state)
             if maximize:
                 g = -g
             if wd != 0:
                 if decoupled:
-                    pa *= 1 - lr * wd
+                    p._data *= 1 - lr * wd
                 else:
-                    g = g + wd * pa
+                    g = g + wd * p._data
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
             prod = state["mu_product"]._data
@@ -89,6 +89,6 @@ class NAdam(ElementwiseOptimizer):
             v *= beta2
             v += (1 - beta2) * g * g
             denom = be.xp.sqrt(v / (1 - beta2**step)) + eps
-            pa -= lr * (1.0 - mu) / (1.0 - mu_product) * (g / denom)
-            pa -= lr * mu_next / (1.0 - mu_product * mu_next) * (m / denom)
+            p._data -= lr * (1.0 - mu) / (1.0 - mu_product) * (g / denom)
+            p._data -= lr * mu_next / (1.0 - mu_product * mu_next) * (m / denom)
             touch(p)

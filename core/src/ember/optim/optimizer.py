@@ -15,7 +15,8 @@ from copy import deepcopy
 from itertools import chain
 
 from .. import _dtype
-from .._tensor import Tensor
+from .._creation import full_like, tensor
+from .._tensor import Tensor, _make
 from ..autograd import _state
 from ..autograd._engine import RemovableHandle
 
@@ -427,12 +428,26 @@ def _cast_state(param, value, key=None):
 
 
 def scalar_dtype():
-    """The dtype of step counters: float64 when that is the default dtype, else float32 (like torch)."""
+    """The dtype of step counters: float64 when that is the default dtype, else float32 (like torch).
+
+    Example:
+        >>> import ember
+        >>> ember.optim.optimizer.scalar_dtype()
+        ember.float32
+    """
     return _dtype.float64 if _dtype.get_default_dtype() is _dtype.float64 else _dtype.float32
 
 
 def check_common(lr, eps=None, weight_decay=None, betas=None):
-    """Validate the options most optimizers share, with torch's messages."""
+    """Validate the options most optimizers share, with torch's messages.
+
+    Example:
+        >>> import ember
+        >>> ember.optim.optimizer.check_common(-1.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: Invalid learning rate: -1.0
+    """
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= lr:
@@ -454,7 +469,9 @@ class ElementwiseOptimizer(Optimizer):
     ``update(group, items)`` where ``items`` is a list of ``(param, grad_array, state)``
     for the parameters of ``group`` that have a gradient. ``update`` writes into
     ``param._data`` and the state tensors' arrays in place with ``be.xp`` math, then
-    calls :func:`touch` on each parameter.
+    calls :func:`touch` on each parameter. Parameters are written with augmented
+    assignment on the attribute (``p._data -= step``): in place for arrays, and still
+    correct for the immutable 0-d scalars numpy returns from 0-d ops.
 
     Example:
         >>> import ember
@@ -476,10 +493,27 @@ class ElementwiseOptimizer(Optimizer):
         super().__init__(params, defaults)
 
     def init_state(self, p, group):
-        """The state dict of parameter ``p`` before its first step, or None to keep no state."""
+        """The state dict of parameter ``p`` before its first step, or None to keep no state.
+
+        Example:
+            >>> import ember
+            >>> p = ember.zeros(2, requires_grad=True)
+            >>> opt = ember.optim.Adam([p])
+            >>> sorted(opt.init_state(p, opt.param_groups[0]))
+            ['exp_avg', 'exp_avg_sq', 'step']
+        """
         return None
 
     def update(self, group, items):
+        """Update the ``(param, grad_array, state)`` items of one parameter group in place.
+
+        Example:
+            >>> import ember
+            >>> p = ember.tensor([1.0], requires_grad=True)
+            >>> opt = ember.optim.SGD([p], lr=0.5)
+            >>> opt.update(opt.param_groups[0], [(p, ember.tensor([1.0])._data, None)]); p
+            tensor([0.5000], requires_grad=True)
+        """
         raise NotImplementedError
 
     def step(self, closure=None):
@@ -523,41 +557,75 @@ class ElementwiseOptimizer(Optimizer):
 
 
 def touch(p, op="optimizer.step"):
-    """Record an in-place change of ``p``'s array (bumps its version counter like an in-place op)."""
+    """Record an in-place change of ``p``'s array (bumps its version counter like an in-place op).
+
+    Example:
+        >>> import ember
+        >>> p = ember.zeros(2); before = p._version[0]
+        >>> ember.optim.optimizer.touch(p); p._version[0] - before
+        1
+    """
     ver = p._version
     ver[0] += 1
     ver[1] = op
 
 
 def advance(state):
-    """Add one to ``state["step"]`` in place and return the new count as a float."""
+    """Add one to ``state["step"]`` in place and return the new count as a float.
+
+    Example:
+        >>> import ember
+        >>> state = {"step": ember.optim.optimizer.step_counter()}
+        >>> ember.optim.optimizer.advance(state), state["step"]
+        (1.0, tensor(1.))
+    """
     s = state["step"]._data
     s += 1
     return float(s)
 
 
 def full_state(p, value=0):
-    """A tensor shaped like ``p`` (same dtype and device) filled with ``value``, for optimizer state."""
-    from .._creation import full_like
+    """A tensor shaped like ``p`` (same dtype and device) filled with ``value``, for optimizer state.
 
+    Example:
+        >>> import ember
+        >>> ember.optim.optimizer.full_state(ember.ones(2, requires_grad=True), 0.5)
+        tensor([0.5000, 0.5000])
+    """
     return full_like(p, value)
 
 
 def step_counter(value=0.0):
-    """A fresh 0-d step counter tensor (``scalar_dtype()``, default device) like torch's ``state['step']``."""
-    from .._creation import tensor
+    """A fresh 0-d counter tensor of :func:`scalar_dtype` like torch's ``state["step"]``.
 
+    Example:
+        >>> import ember
+        >>> ember.optim.optimizer.step_counter()
+        tensor(0.)
+    """
     return tensor(value, dtype=scalar_dtype())
 
 
 def reject_complex(opt, p):
-    """Complex parameters need a real view of the state, which Ember's optimizers don't have yet."""
+    """Raise for complex parameters: their state would need a real view Ember's optimizers lack.
+
+    Example:
+        >>> import ember
+        >>> ember.optim.optimizer.reject_complex(None, ember.zeros(1))  # real: fine
+    """
     if p.is_complex():
         raise NotImplementedError(f"{type(opt).__name__}: complex parameters are not supported")
 
 
 def lerp_(be, a, end, weight):
-    """``a += weight * (end - a)`` in place, rounded like torch's ``lerp_`` (which flips the form past 0.5)."""
+    """``a += weight * (end - a)`` on arrays in place, rounded like torch's ``lerp_`` (another form past 0.5).
+
+    Example:
+        >>> import numpy, ember
+        >>> a = numpy.zeros(2); be = ember.zeros(1)._be
+        >>> ember.optim.optimizer.lerp_(be, a, numpy.ones(2), 0.25); a
+        array([0.25, 0.25])
+    """
     if weight < 0.5:
         a += weight * (end - a)
     else:
@@ -565,12 +633,23 @@ def lerp_(be, a, end, weight):
 
 
 def maximum_(be, a, b):
-    """``a = max(a, b)`` elementwise, in place."""
+    """``a = max(a, b)`` elementwise on arrays, in place.
+
+    Example:
+        >>> import numpy, ember
+        >>> a = numpy.array([1.0, 5.0])
+        >>> ember.optim.optimizer.maximum_(ember.zeros(1)._be, a, numpy.array([3.0, 2.0])); a
+        array([3., 5.])
+    """
     be.assign(a, be.xp.maximum(a, b))
 
 
 def wrap_like(p, array):
-    """``array`` as a tensor on ``p``'s device with ``p``'s dtype (no copy)."""
-    from .._tensor import _make
+    """``array`` as a tensor on ``p``'s device with ``p``'s dtype (no copy).
 
+    Example:
+        >>> import numpy, ember
+        >>> ember.optim.optimizer.wrap_like(ember.zeros(1), numpy.ones(2, dtype="float32"))
+        tensor([1., 1.])
+    """
     return _make(array, p._be, p._device, p.dtype)

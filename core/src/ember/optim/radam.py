@@ -65,15 +65,15 @@ class RAdam(ElementwiseOptimizer):
         decoupled = group["decoupled_weight_decay"]
         rho_inf = 2 / (1 - beta2) - 1
         for p, g, state in items:
-            be, pa = p._be, p._data
+            be = p._be
             step = advance(state)
             if maximize:
                 g = -g
             if wd != 0:
                 if decoupled:
-                    pa *= 1 - lr * wd
+                    p._data *= 1 - lr * wd
                 else:
-                    g = g + wd * pa
+                    g = g + wd * p._data
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             lerp_(be, m, g, 1 - beta1)
             v *= beta2
@@ -85,5 +85,5 @@ class RAdam(ElementwiseOptimizer):
                 rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
                 update *= bias_correction2**0.5 / (be.xp.sqrt(v) + eps)
                 update *= rect
-            pa -= update
+            p._data -= update
             touch(p)

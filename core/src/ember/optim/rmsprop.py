@@ -72,12 +72,12 @@ class RMSprop(ElementwiseOptimizer):
         alpha, eps, wd, momentum = group["alpha"], group["eps"], group["weight_decay"], group["momentum"]
         centered, maximize = group["centered"], group["maximize"]
         for p, g, state in items:
-            be, pa = p._be, p._data
+            be = p._be
             advance(state)
             if maximize:
                 g = -g
             if wd != 0:
-                g = g + wd * pa
+                g = g + wd * p._data
             v = state["square_avg"]._data
             v *= alpha
             v += (1 - alpha) * g * g
@@ -91,7 +91,7 @@ class RMSprop(ElementwiseOptimizer):
                 b = state["momentum_buffer"]._data
                 b *= momentum
                 b += g / avg
-                pa -= lr * b
+                p._data -= lr * b
             else:
-                pa -= lr * (g / avg)
+                p._data -= lr * (g / avg)
             touch(p)

@@ -57,11 +57,10 @@ class SGD(ElementwiseOptimizer):
         momentum, dampening, wd = group["momentum"], group["dampening"], group["weight_decay"]
         nesterov, maximize = group["nesterov"], group["maximize"]
         for p, g, state in items:
-            pa = p._data
             if maximize:
                 g = -g
             if wd != 0:
-                g = g + wd * pa
+                g = g + wd * p._data
             if momentum != 0:
                 buf = state.get("momentum_buffer")
                 if buf is None:
@@ -72,5 +71,5 @@ class SGD(ElementwiseOptimizer):
                     b *= momentum
                     b += (1 - dampening) * g
                 g = g + momentum * b if nesterov else b
-            pa -= lr * g
+            p._data -= lr * g
             touch(p)

@@ -133,7 +133,14 @@ class AveragedModel(Module):
         self.use_buffers = use_buffers
 
     def forward(self, *args, **kwargs):
-        """Run the averaged copy of the model."""
+        """Run the averaged copy of the model.
+
+        Example:
+            >>> import ember
+            >>> model = ember.nn.Linear(2, 1)
+            >>> ember.optim.swa_utils.AveragedModel(model)(ember.ones(3, 2)).shape
+            ember.Size([3, 1])
+        """
         return self.module(*args, **kwargs)
 
     @no_grad()

@@ -197,7 +197,7 @@ class LayerNorm(Module):
         >>> import ember
         >>> m = ember.nn.LayerNorm(2)
         >>> m, m(ember.tensor([[1.0, 3.0]])).tolist()
-        (LayerNorm((2,), eps=1e-05, elementwise_affine=True, bias=True), [[-0.9999950528144836, 0.9999950528144836]])
+        (LayerNorm((2,), eps=1e-05, elementwise_affine=True, bias=True), [[-0.9999949932098389, 0.9999949932098389]])
     """
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
