@@ -67,6 +67,8 @@ class Size(tuple):
 
 
 def _make(data, be, dev, dtype):
+    if not data.shape and be.returns_scalars:
+        data = be.xp.asarray(data)  # numpy gives immutable scalars for 0-d results; tensors need arrays
     t = Tensor.__new__(Tensor)
     t._data = data
     t._be = be

@@ -35,12 +35,13 @@ class Backend:
         >>> import numpy, ember
         >>> class MyCPU(ember.backends.Backend):
         ...     xp = numpy
-        >>> MyCPU().native_dtype(ember.float32)
-        dtype('float32')
+        >>> MyCPU().native_dtype(ember.float32) == numpy.float32
+        True
     """
 
     xp = None
     indexed = False
+    returns_scalars = False  # the namespace returns scalars, not 0-d arrays, from some 0-d ops (numpy)
     kernels: dict = {}
     device_type = None  # set by the registry when loaded
     plugin = None

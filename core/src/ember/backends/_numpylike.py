@@ -16,6 +16,8 @@ class NumpyLikeBackend(Backend):
         [2.0, 2.0, 2.0]
     """
 
+    returns_scalars = True
+
     def from_host(self, array, index=None):
         return self.xp.asarray(array)
 

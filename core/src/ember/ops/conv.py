@@ -279,10 +279,11 @@ def _check_conv(input, weight, bias, groups, transposed):
         raise RuntimeError(f"expected scalar type {_tname(input.dtype)} but found {_tname(weight.dtype)}")
 
 
-def _tname(d):
-    from .reduction import _dtype_name
+_TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
 
-    return _dtype_name(d)
+
+def _tname(d):
+    return _TORCH_TYPE_NAMES.get(d.name, d.name)
 
 
 def _positive(values, name):

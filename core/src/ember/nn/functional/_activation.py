@@ -14,6 +14,7 @@ import warnings
 from ..._tensor import apply
 from ...autograd.node import Op
 from ...ops import softmax as _sm
+from ...ops._util import scalar_like
 from ...ops.elementwise import where
 from ...ops.special import erf_kernel
 
@@ -84,7 +85,7 @@ def _mish_df(x):
 LeakyRelu = _pointwise(
     "LeakyRelu",
     lambda xp, a, slope: xp.where(a > 0, a, a * slope),
-    lambda x, slope: where(x > 0, 1.0, slope).to(x.dtype),
+    lambda x, slope: where(x > 0, scalar_like(1.0, x.dtype, x), scalar_like(slope, x.dtype, x)),
 )
 Elu = _pointwise(  # elu, selu and celu: scale * (x if x > 0 else alpha * expm1(x * input_scale))
     "Elu",
