@@ -108,6 +108,15 @@ def test_diamond_gets_summed_gradient(device):
     np.testing.assert_allclose(host(x.grad), 8 * xv + 6 + 2)
 
 
+def test_accumulated_gradients_are_not_aliased(device):
+    x = leaf([1.0, -2.0], device)
+    p, q = x * 2, x * 3
+    t = p + q  # AddBackward0 hands one gradient object to both p and q
+    loss = (t * t).sum() + (p * 5).sum() + (t * 7).sum() + (q * 0).sum()
+    loss.backward()
+    np.testing.assert_allclose(host(x.grad), 50 * np.array([1.0, -2.0]) + 10 + 35)
+
+
 def test_ten_thousand_deep_chain():
     x = leaf([1.0])
     h = x

@@ -451,3 +451,31 @@ def test_matches_torch_values_and_grads():
                                    rtol=1e-13, err_msg=name)
         loose = name == "digamma"  # torch's trigamma is good to about 1e-10 only
         np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-8 if loose else 1e-12, err_msg=name)
+
+
+# --- logaddexp and complex parts -----------------------------------------------------------------
+def test_logaddexp(device):
+    run(Case("logaddexp", ember.logaddexp, np.logaddexp, (A, B)), device)
+    run(Case("logaddexp2", ember.logaddexp2, np.logaddexp2, (A, B)), device)
+    big = ember.logaddexp(ember.tensor([1000.0, -math.inf]), ember.tensor([1000.0, -math.inf]))
+    assert big.tolist() == [pytest.approx(1000 + math.log(2)), -math.inf]
+
+
+def test_complex_parts_values_and_gradients():
+    z = ember.tensor([1 + 2j, -3 + 1j], dtype=ember.complex128, requires_grad=True)
+    assert ember.real(z).tolist() == [1.0, -3.0] and z.imag().tolist() == [2.0, 1.0]
+    assert ember.conj(z).tolist() == [1 - 2j, -3 - 1j]
+    np.testing.assert_allclose(ember.angle(z).detach().numpy(), np.angle([1 + 2j, -3 + 1j]))
+    ember.real(z).sum().backward()
+    assert z.grad.tolist() == [1 + 0j, 1 + 0j]
+    z.grad = None
+    ember.imag(z).sum().backward()
+    assert z.grad.tolist() == [1j, 1j]
+    z.grad = None
+    ember.angle(z).sum().backward()  # d/dx + i d/dy of atan2(y, x) = (-y + i x) / |z|^2
+    np.testing.assert_allclose(z.grad.numpy(), [(-2 + 1j) / 5, (-1 - 3j) / 10])
+    x = ember.tensor([-1.0, 0.0, 2.0, math.nan], dtype=ember.float64)
+    assert ember.angle(x).tolist()[:3] == [math.pi, 0.0, 0.0] and math.isnan(ember.angle(x).tolist()[3])
+    assert ember.real(x) is x and ember.conj(x) is x
+    with pytest.raises(RuntimeError, match="imag is not implemented"):
+        ember.imag(x)

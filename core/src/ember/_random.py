@@ -70,6 +70,7 @@ class Generator:
 
 
 _defaults = {}
+_manual_seed = [None]  # the last seed given to ember.manual_seed / ember.seed
 
 
 def default_generator(device=None):
@@ -78,6 +79,8 @@ def default_generator(device=None):
     g = _defaults.get(dev)
     if g is None:
         g = _defaults[dev] = Generator(dev)
+        if _manual_seed[0] is not None:  # a device first used after manual_seed() gets that seed too
+            g.manual_seed(_manual_seed[0])
     return g
 
 
@@ -98,6 +101,7 @@ def manual_seed(seed):
         True
     """
     seed = int(seed)
+    _manual_seed[0] = seed
     default_generator("cpu").manual_seed(seed)
     for g in list(_defaults.values()):
         g.manual_seed(seed)

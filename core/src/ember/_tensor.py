@@ -7,6 +7,7 @@ import numbers
 from . import _dtype
 from ._device import device as _device_cls
 from .autograd import _state
+from .autograd._engine import RemovableHandle, backward as _run_backward
 from .autograd.node import Op, _seq, anomaly_trace
 from .plugins._host import host as _plugin_host
 
@@ -233,9 +234,7 @@ class Tensor:
             >>> (x ** 2).backward(); x.grad
             tensor(6.)
         """
-        from .autograd._engine import backward
-
-        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
+        _run_backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a replacement.
@@ -247,8 +246,6 @@ class Tensor:
             >>> x.sum().backward(); x.grad
             tensor([10., 10.])
         """
-        from .autograd._engine import RemovableHandle
-
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is None:
@@ -268,8 +265,6 @@ class Tensor:
             >>> x.sum().backward(); seen
             [2.0]
         """
-        from .autograd._engine import RemovableHandle
-
         if self.grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         return RemovableHandle(self.__dict__.setdefault("_post_hooks", {}), hook)
@@ -367,12 +362,14 @@ class Tensor:
         return self._host()
 
     def __array__(self, dtype=None, copy=None):
-        a = self.detach()._host()
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        a = self._host()
         return a if dtype is None else a.astype(dtype)
 
     def __dlpack__(self, *args, **kwargs):
         if self.requires_grad:
-            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
         return self._data.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):

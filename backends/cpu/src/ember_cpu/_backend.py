@@ -12,11 +12,6 @@ class CPUBackend(NumpyLikeBackend):
 
     xp = numpy
 
-    def __init__(self):
-        super().__init__()
-        # torch computes inf/nan silently (log(0), 0/0, overflow); numpy would warn on every such op
-        numpy.seterr(divide="ignore", invalid="ignore", over="ignore", under="ignore")
-
     def lookup_native_dtype(self, d):
         if d.name == "bfloat16":
             try:

@@ -81,11 +81,21 @@ def _ones_for(out):
     return _make(be.full(data.shape, 1, data.dtype, out._device.index), be, out._device, out.dtype)
 
 
-def _sum(a, b, create_graph):
-    """``a + b`` for two gradients (plain arrays unless building a differentiable graph)."""
+def _sum(a, b, create_graph, owned):
+    """``a + b`` for two gradients: plain arrays unless building a differentiable graph.
+
+    ``owned`` holds the ids of sums made by this pass that sit in its buffers and nowhere else;
+    adding into one of those again happens in place.
+    """
     if create_graph or a.dtype is not b.dtype or a.requires_grad or b.requires_grad:
         return a + b
-    return _make(a._data + b._data, a._be, a._device, a.dtype)
+    if id(a) in owned and a._data.shape == b._data.shape:
+        a._data += b._data
+        return a
+    owned.discard(id(a))
+    total = _make(a._data + b._data, a._be, a._device, a.dtype)
+    owned.add(id(total))
+    return total
 
 
 def _reachable(roots):
@@ -136,6 +146,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=None
         _bind()
     buffers = {}  # node -> gradient (a list of per-output gradients for multi-output nodes)
     leaf_grads = {}
+    owned = set()  # see _sum
     heap = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         fn = out.grad_fn
@@ -144,9 +155,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=None
                 raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
             if leaf_ids is None or id(out) in leaf_ids:
                 prev = leaf_grads.get(id(out))
-                leaf_grads[id(out)] = (out, g if prev is None else _sum(prev[1], g, create_graph))
+                leaf_grads[id(out)] = (out, g if prev is None else _sum(prev[1], g, create_graph, owned))
             continue
-        _deposit(buffers, heap, fn, out._idx(), g, create_graph)
+        _deposit(buffers, heap, fn, out._idx(), g, create_graph, owned)
     needed = wanted = None
     if leaf_ids is not None:
         needed = _needed([entry[1] for entry in heap], leaf_ids, capture)
@@ -159,6 +170,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=None
         while heap:
             fn = _heappop(heap)[1]
             grads = buffers.pop(fn)
+            if owned:  # handed on from here: the backward may return it or keep it
+                for g in (grads if type(grads) is list else (grads,)):
+                    owned.discard(id(g))
             d = fn.__dict__
             if d and ("_out_hooks" in d or "_node_prehooks" in d):
                 grads = _pre_hooks(fn, d, grads)
@@ -190,12 +204,12 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=None
                                 buffers[target] = g
                                 _heappush(heap, (-target.seq, target))
                             else:
-                                buffers[target] = _sum(prev, g, create_graph)
+                                buffers[target] = _sum(prev, g, create_graph, owned)
                         else:
-                            _deposit(buffers, heap, target, edge[1], g, create_graph)
+                            _deposit(buffers, heap, target, edge[1], g, create_graph, owned)
                 elif leaf_ids is None or id(target) in leaf_ids:
                     prev = leaf_grads.get(id(target))
-                    leaf_grads[id(target)] = (target, g if prev is None else _sum(prev[1], g, create_graph))
+                    leaf_grads[id(target)] = (target, g if prev is None else _sum(prev[1], g, create_graph, owned))
             if not retain_graph:
                 fn.release()
     finally:
@@ -208,7 +222,7 @@ def _bind():
     from .._tensor import _make
 
 
-def _deposit(buffers, heap, fn, idx, g, create_graph):
+def _deposit(buffers, heap, fn, idx, g, create_graph, owned):
     """Add gradient ``g`` for output ``idx`` of ``fn``, scheduling ``fn`` on its first gradient."""
     n = fn.n_outputs
     prev = buffers.get(fn)
@@ -219,9 +233,9 @@ def _deposit(buffers, heap, fn, idx, g, create_graph):
             return
         prev = buffers[fn] = [None] * n
     elif n == 1:
-        buffers[fn] = _sum(prev, g, create_graph)
+        buffers[fn] = _sum(prev, g, create_graph, owned)
         return
-    prev[idx] = g if prev[idx] is None else _sum(prev[idx], g, create_graph)
+    prev[idx] = g if prev[idx] is None else _sum(prev[idx], g, create_graph, owned)
 
 
 def _pre_hooks(fn, d, grads):

@@ -155,3 +155,30 @@ def invert_discrete(u, p0, ratio, limit=None):
         k = k + active.to(k.dtype)
         p = ember.where(active, p * ratio(k), p)
         cdf = ember.where(active, cdf + p, cdf)
+
+
+class ProbsOrLogits:
+    """Mixin for distributions given by ``probs`` or ``logits``: the other is computed lazily.
+
+    Subclasses set ``_binary`` (sigmoid/log-odds when True, softmax/log-probabilities when False).
+    """
+
+    _binary = True
+
+    @staticmethod
+    def _choose(probs, logits):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        return ("probs", probs) if probs is not None else ("logits", logits)
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=self._binary)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=self._binary)
+
+    @property
+    def param_shape(self):
+        return (self.__dict__["probs"] if "probs" in self.__dict__ else self.logits).shape

@@ -43,11 +43,12 @@ def promote(op_name, a, b):
 
 
 def cast(t, dtype):
-    from .shape import Cast
-
     if t.dtype is dtype:
         return t
-    return apply(Cast, (t,), dtype)
+    return apply(_Cast[0], (t,), dtype)
+
+
+_Cast = []  # filled by ops.shape on import (it imports this module)
 
 
 def sum_to(g, shape):

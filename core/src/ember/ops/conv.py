@@ -135,11 +135,30 @@ def taps_first(be, w, geo):
     return xp.permute_dims(w, (3, 0, 1, 2))
 
 
+def _stack_taps(be, xg, geo):
+    """Every tap's input slice stacked: ``(n, groups, K * cg, span)`` (im2col on the grid)."""
+    xp = be.xp
+    span = geo.span
+    cols = xp.empty((geo.n, geo.groups, len(geo.taps), geo.cg, span), dtype=xg.dtype)
+    for k, (phase, off) in enumerate(geo.taps):
+        cols[:, :, k, ...] = xg[:, :, :, phase, off:off + span]
+    return xp.reshape(cols, (geo.n, geo.groups, len(geo.taps) * geo.cg, span))
+
+
+def _stacked(geo):
+    """Few input channels per group and many outputs: one matmul over stacked taps beats accumulating per tap."""
+    return 4 * geo.cg <= geo.og
+
+
 def correlate(be, xg, wt, geo):
     """``y[u] = sum_k W_k @ x[u + off_k]`` on the grid: ``(n, groups, og, P)``."""
     xp = be.xp
     span = geo.span
     y = xp.zeros((geo.n, geo.groups, geo.og, geo.grid_size), dtype=xg.dtype)
+    if _stacked(geo):
+        w = xp.reshape(xp.permute_dims(wt, (1, 2, 0, 3)), (geo.groups, geo.og, len(geo.taps) * geo.cg))
+        y[..., :span] = xp.matmul(w, _stack_taps(be, xg, geo))
+        return y
     for k, (phase, off) in enumerate(geo.taps):
         y[..., :span] += _mm(xp, wt[k, ...], xg[:, :, :, phase, off:off + span])
     return y
@@ -162,11 +181,16 @@ def correlate_w(be, xg, gg, geo):
     xp = be.xp
     span = geo.span
     g = gg[..., :span]
-    parts = []
-    for phase, off in geo.taps:
-        xt = xp.permute_dims(xg[:, :, :, phase, off:off + span], (0, 1, 3, 2))
-        parts.append(xp.sum(xp.matmul(g, xt), axis=0))
-    w = xp.stack(parts, axis=-1)  # (groups, og, cg, K)
+    K = len(geo.taps)
+    if _stacked(geo):
+        w = xp.sum(xp.matmul(g, xp.permute_dims(_stack_taps(be, xg, geo), (0, 1, 3, 2))), axis=0)
+        w = xp.permute_dims(xp.reshape(w, (geo.groups, geo.og, K, geo.cg)), (0, 1, 3, 2))
+    else:
+        parts = []
+        for phase, off in geo.taps:
+            xt = xp.permute_dims(xg[:, :, :, phase, off:off + span], (0, 1, 3, 2))
+            parts.append(xp.sum(xp.matmul(g, xt), axis=0))
+        w = xp.stack(parts, axis=-1)  # (groups, og, cg, K)
     return xp.reshape(w, (geo.groups * geo.og, geo.cg) + tuple(geo.kernel))
 
 

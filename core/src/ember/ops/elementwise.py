@@ -518,20 +518,27 @@ fmin = _extremum("fmin", "The elementwise minimum, ignoring a nan on one side.",
 
 # --- lerp, addcmul, addcdiv, xlogy ---------------------------------------------------------
 class Lerp(Op):
+    """``lerp(start, end, weight)``, the weight a tensor (third input) or a Python number."""
+
     save_inputs = True
 
     def forward(self, be, start, end, weight):
-        xp = be.xp
+        self.weight = weight
         diff = end - start
         # torch's two-sided formula: exact at weight 0 and 1
-        return xp.where(xp.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
+        if not hasattr(weight, "shape"):
+            return start + weight * diff if -0.5 < weight < 0.5 else end - diff * (1 - weight)
+        return be.xp.where(be.xp.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
 
     def backward(self, g):
-        start, end, weight = self.saved()
-        ns, ne, nw = self.next
-        return (sum_to(g * (1 - weight), start.shape) if ns else None,
-                sum_to(g * weight, end.shape) if ne else None,
-                sum_to(g * (end - start), weight.shape) if nw else None)
+        start, end, *weight_tensor = self.saved()
+        weight = weight_tensor[0] if weight_tensor else self.weight
+        ns, ne = self.next[:2]
+        grads = [sum_to(g * (1 - weight), start.shape) if ns else None,
+                 sum_to(g * weight, end.shape) if ne else None]
+        if weight_tensor:
+            grads.append(sum_to(g * (end - start), weight.shape) if self.next[2] else None)
+        return tuple(grads)
 
 
 @export(inplace=True)
@@ -545,11 +552,10 @@ def lerp(input, end, weight):
     """
     if end.dtype is not input.dtype:
         raise RuntimeError(f"lerp: expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
-    if isinstance(weight, Tensor):
-        if weight.dtype is not input.dtype:
-            raise RuntimeError(f"lerp: expected dtype {input.dtype} for `weight` but got dtype {weight.dtype}")
-    else:
-        weight = scalar_like(weight, input.dtype, input)
+    if not isinstance(weight, Tensor):
+        return apply(Lerp, (input, end), weight)
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"lerp: expected dtype {input.dtype} for `weight` but got dtype {weight.dtype}")
     return apply(Lerp, (input, end, weight))
 
 
@@ -592,6 +598,45 @@ def xlogy(input, other):
     """
     x, y = _float_pair("xlogy", input, other)
     return x * where((x == 0) & (y == y), 1.0, y).log()
+
+
+class LogAddExp(Op):
+    save_inputs = True
+    save_output = True
+
+    def forward(self, be, a, b):
+        return be.xp.logaddexp(a, b)
+
+    def backward(self, g):
+        a, b = self.saved()
+        na, nb = self.next
+        y = self.output
+        return (sum_to(g * (a - y).exp(), a.shape) if na else None), (sum_to(g * (b - y).exp(), b.shape) if nb else None)
+
+
+@export()
+def logaddexp(input, other):
+    """``log(exp(input) + exp(other))`` without overflow.
+
+    Example:
+        >>> import ember
+        >>> ember.logaddexp(ember.tensor([0.0, 1000.0]), ember.tensor([0.0, 1000.0]))
+        tensor([6.9315e-01, 1.0007e+03])
+    """
+    return apply(LogAddExp, _float_pair("logaddexp", input, other))
+
+
+@export()
+def logaddexp2(input, other):
+    """``log2(2**input + 2**other)`` without overflow.
+
+    Example:
+        >>> import ember
+        >>> ember.logaddexp2(ember.tensor([1.0]), ember.tensor([1.0]))
+        tensor([2.])
+    """
+    a, b = _float_pair("logaddexp2", input, other)
+    return logaddexp(a * _LN2, b * _LN2) / _LN2
 
 
 # --- unary float functions: one table, one op class ---------------------------------------------
@@ -946,6 +991,106 @@ def relu(input):
     return apply(Relu, (input,))
 
 
+# --- complex parts ------------------------------------------------------------------------------
+class ComplexPart(Op):
+    """real, imag and conj of a complex tensor; gradients in torch's convention (d/dx + i d/dy)."""
+
+    def forward(self, be, a, part):
+        self.part, self.complex_dtype = part, be.dtype_of(a)
+        return getattr(be.xp, part)(a)
+
+    def backward(self, g):
+        if self.part == "conj":
+            return (g.conj(),)
+        g = g.to(self.complex_dtype)
+        return (g if self.part == "real" else g * 1j,)
+
+    def name(self):
+        return f"{self.part.capitalize()}Backward0"
+
+
+@export()
+def real(input):
+    """The real part (the tensor itself for real dtypes).
+
+    Example:
+        >>> import ember
+        >>> ember.real(ember.tensor([1 + 2j, 3 - 1j]))
+        tensor([1., 3.])
+    """
+    return apply(ComplexPart, (input,), "real") if input.is_complex() else input
+
+
+@export()
+def imag(input):
+    """The imaginary part of a complex tensor.
+
+    Example:
+        >>> import ember
+        >>> ember.imag(ember.tensor([1 + 2j, 3 - 1j]))
+        tensor([ 2., -1.])
+    """
+    if not input.is_complex():
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return apply(ComplexPart, (input,), "imag")
+
+
+@export()
+def conj(input):
+    """The complex conjugate (the tensor itself for real dtypes).
+
+    Example:
+        >>> import ember
+        >>> ember.conj(ember.tensor([1 + 2j]))
+        tensor([1.-2.j])
+    """
+    return apply(ComplexPart, (input,), "conj") if input.is_complex() else input
+
+
+export("conj_physical", inplace="conj_physical_")(conj)
+
+
+@export("resolve_conj", "resolve_neg")
+def resolve_conj(input):
+    """``input`` itself: Ember never defers conjugation or negation to a lazy bit.
+
+    Example:
+        >>> import ember
+        >>> ember.resolve_conj(ember.tensor([1 + 2j]))
+        tensor([1.+2.j])
+    """
+    return input
+
+
+@export()
+def angle(input):
+    """The argument of each element: ``atan2(imag, real)``; 0 or pi for real numbers.
+
+    Example:
+        >>> import ember
+        >>> ember.angle(ember.tensor([-2.0, 3.0])), ember.angle(ember.tensor([1j]))
+        (tensor([3.1416, 0.0000]), tensor([1.5708]))
+    """
+    if input.is_complex():
+        return atan2(imag(input), real(input))
+    x = _floating(input)
+    return where(x.isnan(), x, where(x < 0, scalar_like(math.pi, x.dtype, x), 0.0))
+
+
+@export()
+def positive(input):
+    """``+input``: the tensor itself.
+
+    Example:
+        >>> import ember
+        >>> ember.positive(ember.tensor([-1, 2]))
+        tensor([-1,  2])
+    """
+    if input.dtype is _dtype.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
 # --- clamp and nan_to_num ----------------------------------------------------------------------
 class Clamp(Op):
     """clamp to Python-number bounds (None: no bound); the gradient passes where ``min <= x <= max``."""
@@ -954,7 +1099,10 @@ class Clamp(Op):
 
     def forward(self, be, a, lo, hi):
         self.lo, self.hi = lo, hi
-        return be.xp.clip(a, lo, hi)
+        xp = be.xp
+        if lo is not None:
+            a = xp.maximum(a, lo)  # max-then-min: nan stays nan, min > max gives max (as torch)
+        return a if hi is None else xp.minimum(a, hi)
 
     def backward(self, g):
         (x,) = self.saved()
@@ -983,6 +1131,9 @@ class ClampTensor(Op):
         return "ClampBackward1"
 
 
+_PLAIN_BOUND = (int, float, type(None))
+
+
 @export(inplace=True)
 def clamp(input, min=None, max=None):
     """Limit each element to ``[min, max]`` (numbers or broadcastable tensors; either may be None).
@@ -992,13 +1143,16 @@ def clamp(input, min=None, max=None):
         >>> ember.clamp(ember.tensor([-2.0, 0.5, 3.0]), min=0, max=1)
         tensor([0.0000, 0.5000, 1.0000])
     """
+    if input.dtype.category == 2 and type(min) in _PLAIN_BOUND and type(max) in _PLAIN_BOUND:
+        if min is None and max is None:
+            raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+        return apply(Clamp, (input,), min, max)  # the common case: a float tensor keeps its dtype
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     bounds = [b for b in (min, max) if b is not None]
-    if not any(isinstance(b, Tensor) for b in bounds):
-        x = cast(input, _dtype.result_type(input, *bounds))
-        return apply(Clamp, (x,), min, max)
     dt = _dtype.result_type(input, *bounds)
+    if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        return apply(Clamp, (cast(input, dt),), min, max)
     x = cast(input, dt)
     for b, side in ((min, "min"), (max, "max")):
         if b is not None:

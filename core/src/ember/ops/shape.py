@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import _dtype
 from .._tensor import Tensor, apply
 from ..autograd.node import Op
+from . import _util
 from ._registry import export
 from ._util import sum_to, wrap_dim
 
@@ -16,6 +17,9 @@ class Cast(Op):
 
     def backward(self, g):
         return (g.to(self.src) if self.src.category >= 2 else None,)
+
+
+_util._Cast.append(Cast)
 
 
 class Reshape(Op):

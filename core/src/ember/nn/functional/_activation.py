@@ -441,8 +441,8 @@ def hardswish(input, inplace=False):
 
     Example:
         >>> import ember, ember.nn.functional as F
-        >>> F.hardswish(ember.tensor([-4.0, 1.0, 4.0]))
-        tensor([-0.0000,  0.6667,  4.0000])
+        >>> F.hardswish(ember.tensor([-2.0, 1.0, 4.0]))
+        tensor([-0.3333,  0.6667,  4.0000])
     """
     return _run(Hardswish, input, inplace)
 

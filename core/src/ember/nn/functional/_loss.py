@@ -563,14 +563,14 @@ class CTCLoss(Op):
         skip = (pos % 2 == 1) & (ext != shifted)
         inside = pos <= xp.expand_dims(2 * tgt_len, axis=1)
         alpha = xp.full((n_time, n_batch, width), -math.inf, dtype=lp.dtype)
-        start = xp.where((pos <= 1) & inside, lp_ext[0], neg_inf)
+        start = xp.where((pos <= 1) & inside, lp_ext[0, ...], neg_inf)
         alpha[0, ...] = start
         prev = start
         for t in range(1, n_time):
             stay = prev
             step = xp.concat([xp.full((n_batch, 1), -math.inf, dtype=lp.dtype), prev[:, :-1]], axis=1)
             jump = xp.where(skip, xp.concat([xp.full((n_batch, 2), -math.inf, dtype=lp.dtype), prev[:, :-2]], axis=1), neg_inf)
-            cur = xp.where(inside, _logsumexp3(xp, stay, step, jump) + lp_ext[t], neg_inf)
+            cur = xp.where(inside, _logsumexp3(xp, stay, step, jump) + lp_ext[t, ...], neg_inf)
             cur = xp.where(xp.expand_dims(t < in_len, axis=1), cur, neg_inf)
             alpha[t, ...] = cur
             prev = cur
@@ -604,8 +604,8 @@ class CTCLoss(Op):
             stay = nxt
             step = xp.concat([nxt[:, 1:], xp.full((n_batch, 1), -math.inf, dtype=lp.dtype)], axis=1)
             jump = xp.where(skip_next, xp.concat([nxt[:, 2:], xp.full((n_batch, 2), -math.inf, dtype=lp.dtype)], axis=1), neg_inf)
-            rec = _logsumexp3(xp, stay, step, jump) + lp_ext[t]
-            init = xp.where((pos == end) | ((pos == end - 1) & (end > 0)), lp_ext[t], neg_inf)
+            rec = _logsumexp3(xp, stay, step, jump) + lp_ext[t, ...]
+            init = xp.where((pos == end) | ((pos == end - 1) & (end > 0)), lp_ext[t, ...], neg_inf)
             is_last = xp.expand_dims(in_len - 1 == t, axis=1)
             cur = xp.where(is_last, init, xp.where(xp.expand_dims(t < in_len - 1, axis=1), rec, neg_inf))
             cur = xp.where(inside, cur, neg_inf)

@@ -35,6 +35,9 @@ class NormAffine(Op):
         self.dims, self.eps = dims, eps
         mean = xp.mean(x, axis=dims, keepdims=True)
         xhat = x - mean
+        shift = xp.mean(xhat, axis=dims, keepdims=True)  # the rounding error of the first mean (large offsets)
+        xhat -= shift
+        mean = mean + shift
         var = xp.mean(xhat * xhat, axis=dims, keepdims=True)
         invstd = 1 / xp.sqrt(var + eps)
         xhat *= invstd
@@ -48,18 +51,25 @@ class NormAffine(Op):
         nx, nw, nb = self.next
         dims = self.dims
         if _state.grad_enabled:  # differentiable path: the statistics as functions of x
-            xhat, mean, var = normalize_dims(x, dims, self.eps)
+            xhat, _, var = normalize_dims(x, dims, self.eps)
             invstd = 1 / (var + self.eps).sqrt()
         else:
             xhat, invstd = (_make(a, x._be, x._device, x.dtype) for a in (self.xhat, self.invstd))
-        gx = gw = gb = None
+        per_group = all(w.shape[d - x.ndim + w.ndim] == 1 for d in dims if d - x.ndim + w.ndim >= 0)
+        gy = g if per_group else g * w  # the gradient w.r.t. xhat, up to the factor w when w is per group
+        s1 = gy.sum(dim=dims, keepdim=True) if nx or (nb and per_group) else None
+        s2 = (gy * xhat).sum(dim=dims, keepdim=True) if nx or (nw and per_group) else None
+        gw = gb = gx = None
         if nw:
-            gw = sum_to(g * xhat, w.shape)
+            gw = sum_to(s2 if per_group else g * xhat, w.shape)
         if nb:
-            gb = sum_to(g, b.shape)
+            gb = sum_to(s1 if per_group else g, b.shape)
         if nx:
-            gy = g * w
-            gx = (gy - gy.mean(dim=dims, keepdim=True) - xhat * (gy * xhat).mean(dim=dims, keepdim=True)) * invstd
+            n = 1
+            for d in dims:
+                n *= x.shape[d]
+            coef = w * invstd if per_group else invstd
+            gx = gy * coef - xhat * (coef * s2 / n) - coef * s1 / n
         return gx, gw, gb
 
 

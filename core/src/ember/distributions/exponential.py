@@ -1,0 +1,67 @@
+"""The exponential distribution."""
+
+from __future__ import annotations
+
+import ember
+
+from .._tensor import Size
+from . import constraints
+from .distribution import Distribution
+from .utils import broadcast_all, uniform_like
+
+__all__ = ["Exponential"]
+
+
+class Exponential(Distribution):
+    """The exponential distribution with ``rate`` (density ``rate * exp(-rate * x)`` on ``x >= 0``).
+
+    Example:
+        >>> import ember
+        >>> from ember.distributions import Exponential
+        >>> Exponential(2.0).log_prob(ember.tensor([0.0, 1.0]))
+        tensor([ 0.6931, -1.3069])
+    """
+
+    arg_constraints = {"rate": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+
+    def __init__(self, rate, validate_args=None):
+        (self.rate,) = broadcast_all(rate)
+        super().__init__(self.rate.shape, validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.rate.reciprocal()
+
+    @property
+    def mode(self):
+        return ember.zeros_like(self.rate)
+
+    @property
+    def stddev(self):
+        return self.rate.reciprocal()
+
+    @property
+    def variance(self):
+        return self.rate.pow(-2)
+
+    def rsample(self, sample_shape=Size()):
+        u = uniform_like(self._extended_shape(sample_shape), self.rate)
+        return -(-u).log1p() / self.rate
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return self.rate.log() - self.rate * value
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return 1 - (-self.rate * value).exp()
+
+    def icdf(self, value):
+        return -(-value).log1p() / self.rate
+
+    def entropy(self):
+        return 1.0 - self.rate.log()
