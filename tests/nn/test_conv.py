@@ -96,6 +96,8 @@ CASES = [
          lambda x, w: conv_ref(x, w, stride=2, padding=1, groups=2), (r(1, 4, 4, 3), r(4, 2, 2, 2))),
     Case("conv2d_depthwise", lambda x, w: F.conv2d(x, w, padding=1, groups=3),
          lambda x, w: conv_ref(x, w, padding=1, groups=3), (r(1, 3, 3, 3), r(3, 1, 2, 2))),
+    Case("conv2d_few_inputs_many_outputs", lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1, groups=2),  # stacked-taps path
+         lambda x, w, b: conv_ref(x, w, b, stride=(2, 1), padding=1, groups=2), (r(1, 2, 4, 3), r(8, 1, 3, 2), r(8))),
     Case("conv2d_valid", lambda x, w: F.conv2d(x, w, padding="valid"), lambda x, w: conv_ref(x, w), (r(1, 1, 3, 4), r(2, 1, 2, 3))),
     Case("conv2d_unbatched", lambda x, w: F.conv2d(x, w), lambda x, w: conv_ref(x[None], w)[0], (r(2, 3, 3), r(2, 2, 2, 2))),
     Case("conv3d", lambda x, w, b: F.conv3d(x, w, b, stride=(1, 2, 1), padding=(1, 0, 1)),

@@ -476,6 +476,11 @@ def check_same_device(op_name, tensors):
     )
 
 
+_tracer = None
+"""While ``ember.jit`` traces, an object whose ``record(op, inputs, args, outputs)`` sees every primitive call
+and whose ``assigned(tensor, value)`` sees every in-place write; None otherwise (one global read per op)."""
+
+
 def apply(op, inputs, *args):
     """Run primitive ``op`` on tensors ``inputs`` (plus non-tensor ``args``) and record it."""
     a = inputs[0]
@@ -510,6 +515,8 @@ def apply(op, inputs, *args):
         res._out_idx = 0
         if op.save_output:
             node._out = (out, be, dev, res.dtype, res._version, res._version[0])
+    if _tracer is not None:
+        _tracer.record(op, inputs, args, (res,))
     return res
 
 
@@ -540,4 +547,6 @@ def _finish_multi(node, op, inputs, outs, be, dev, record):
                 r.requires_grad = True
                 r.grad_fn = node
                 r._out_idx = i
+    if _tracer is not None:
+        _tracer.record(op, inputs, args, results)
     return results

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _dtype
+from . import _dtype, _tensor as _tensor_mod
 from ._device import device as _device_cls
 from ._tensor import Tensor, _make, apply, resolve_device
 from .autograd import _state
@@ -180,6 +180,8 @@ def _assign(self, result, op):
             # the node saw the old value of self: give it a snapshot before we overwrite it
             node.inputs = tuple(_snapshot(t) if t is self else t for t in node.inputs)
     self._be.assign(self._data, result._data)
+    if _tensor_mod._tracer is not None:
+        _tensor_mod._tracer.assigned(self, result)
     ver = self._version
     ver[0] += 1
     ver[1] = op

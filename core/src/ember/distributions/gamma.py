@@ -71,7 +71,7 @@ def _continued_fraction(xp, a, x, tol):
 def regularized_gamma(xp, a, x):
     """``(P(a, x), dx/da at fixed P)``: the regularised lower incomplete gamma and its implicit derivative."""
     tol = 8 * xp.finfo(x.dtype).eps  # a few ulps: the last steps may wobble by rounding
-    x = xp.maximum(x, xp.finfo(x.dtype).tiny)
+    x = xp.maximum(x, xp.finfo(x.dtype).smallest_normal)
     lower = x < a + 1
     log_x = xp.log(x)
     p = xp.zeros_like(x)
@@ -117,7 +117,7 @@ class GammaCDF(Op):
         xp = be.xp
         p, self.dx_da = regularized_gamma(xp, a, x)
         self.shapes = (a.shape, x.shape)
-        self.density = xp.exp(_log_density(xp, a, xp.maximum(x, xp.finfo(x.dtype).tiny)))
+        self.density = xp.exp(_log_density(xp, a, xp.maximum(x, xp.finfo(x.dtype).smallest_normal)))
         return p
 
     def backward(self, g):

@@ -24,7 +24,7 @@ class StudentT(Distribution):
         >>> import ember
         >>> from ember.distributions import StudentT
         >>> StudentT(3.0).log_prob(ember.tensor([0.0, 1.0]))
-        tensor([-1.0016, -1.5770])
+        tensor([-1.0009, -1.5763])
     """
 
     arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}

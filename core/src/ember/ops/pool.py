@@ -83,15 +83,16 @@ def window_argmax(be, x, geo):
     xp = be.xp
     xg = to_grid(be, x, geo, fill=-float("inf"))
     span = geo.span
+    small = xp.int16 if len(geo.taps) < 2 ** 15 else xp.int64  # the winning tap: fewer bytes to move
     best = kbest = None
     for k, (phase, off) in enumerate(geo.taps):
         v = xg[:, 0, 0, phase, off:off + span]
         if best is None:
-            best, kbest = v, xp.zeros(v.shape, dtype=xp.int64)
+            best, kbest = v, xp.zeros(v.shape, dtype=small)
             continue
         upd = (v > best) | xp.isnan(v)
         best = xp.where(upd, v, best)
-        kbest = xp.where(upd, xp.asarray(k, dtype=xp.int64), kbest)
+        kbest = xp.where(upd, xp.asarray(k, dtype=small), kbest)
     strides = [math.prod(geo.in_sp[j + 1:]) for j in range(len(geo.in_sp))]
     tap_off = [sum(i * d * st for i, d, st in zip(kk, geo.dilation, strides)) for kk in _np.ndindex(*geo.kernel)]
     base = _np.zeros(geo.out_sp, dtype=_np.int64)
@@ -99,7 +100,7 @@ def window_argmax(be, x, geo):
         shape = [1] * len(geo.out_sp)
         shape[j] = o
         base = base + ((_np.arange(o) * s - lo) * st).reshape(shape)
-    kbest = span_to_out(be, kbest, geo)
+    kbest = xp.astype(span_to_out(be, kbest, geo), xp.int64)
     offs = xp.take(be.from_host(_np.asarray(tap_off, dtype=_np.int64)), xp.reshape(kbest, (-1,)), axis=0)
     return xp.reshape(offs, kbest.shape) + be.from_host(base)
 

@@ -1,5 +1,20 @@
-"""Image transforms (``embervision.transforms``), mirroring torchvision's."""
+"""Image transforms (``embervision.transforms``), mirroring ``torchvision.transforms``.
 
-from .transforms import Compose, Normalize, ToTensor
+They take PIL images or Ember tensor images (..., C, H, W); the random ones draw from Ember's
+default generator, so ``ember.manual_seed`` makes them reproducible.
 
-__all__ = ["Compose", "Normalize", "ToTensor"]
+Example:
+    >>> from PIL import Image
+    >>> from embervision import transforms as T
+    >>> tf = T.Compose([T.RandomResizedCrop(8), T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize([0.5] * 3, [0.5] * 3)])
+    >>> tf(Image.new("RGB", (32, 24))).shape
+    ember.Size([3, 8, 8])
+"""
+
+from . import functional
+from .autoaugment import RandAugment, TrivialAugmentWide
+from .functional import InterpolationMode
+from .transforms import *  # noqa: F401,F403
+from .transforms import __all__ as _all
+
+__all__ = _all + ["InterpolationMode", "RandAugment", "TrivialAugmentWide", "functional"]

@@ -67,7 +67,7 @@ def antialias_taps(mode, n_in, n_out):
     Example:
         >>> idx, w = antialias_taps("bilinear", 4, 2)
         >>> w.round(3).tolist()
-        [[0.5, 0.5, 0.0], [0.167, 0.5, 0.333]]
+        [[0.429, 0.429, 0.143], [0.143, 0.429, 0.429]]
     """
     kernel, support = _AA_FILTERS[mode]
     scale = n_in / n_out

@@ -159,27 +159,7 @@ class Sequential(Module):
         return value
 
 
-class _ReprGrouped:
-    """ModuleList's repr: runs of identical consecutive children print once, as ``(0-2): 3 x Linear(...)``."""
-
-    def __repr__(self):
-        reprs = [repr(m) for m in self]
-        if not reprs:
-            return self._get_name() + "()"
-        lines = []
-        start = 0
-        for i in range(1, len(reprs) + 1):
-            if i == len(reprs) or reprs[i] != reprs[start]:
-                body = _addindent(reprs[start], 2)
-                if i - start == 1:
-                    lines.append(f"({start}): {body}")
-                else:
-                    lines.append(f"({start}-{i - 1}): {i - start} x {body}")
-                start = i
-        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
-
-
-class ModuleList(_ReprGrouped, Module):
+class ModuleList(Module):
     """A list of modules, registered so their parameters are found.
 
     Example:
@@ -229,6 +209,20 @@ class ModuleList(_ReprGrouped, Module):
 
     def __dir__(self):
         return [k for k in super().__dir__() if not k.isdigit()]
+
+    def __repr__(self):
+        # runs of identical consecutive children print once, as ``(0-2): 3 x Linear(...)``
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        lines = []
+        start = 0
+        for i in range(1, len(reprs) + 1):
+            if i == len(reprs) or reprs[i] != reprs[start]:
+                body = _addindent(reprs[start], 2)
+                lines.append(f"({start}): {body}" if i - start == 1 else f"({start}-{i - 1}): {i - start} x {body}")
+                start = i
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
     def insert(self, index, module):
         """Insert ``module`` before position ``index``.

@@ -359,9 +359,6 @@ class Module:
         keys = [*dir(type(self)), *self.__dict__, *self._parameters, *self._modules, *self._buffers]
         return sorted(k for k in set(keys) if not k[0].isdigit())
 
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-
     # --- lookup by path -----------------------------------------------------------------
     def get_submodule(self, target):
         """The sub-module at dotted path ``target`` ("" is self).

@@ -108,12 +108,12 @@ def _schedule(batch_sizes, reverse):
 
 
 def _rows(state, bs):
-    return state if bs == state.shape[0] else state[:bs]
+    return state if bs == state.shape[0] else state[:bs, ...]
 
 
 def _merge(xp, new, state):
     """The state with its first rows replaced by ``new`` (a new array: saved states are never written)."""
-    return new if new.shape[0] == state.shape[0] else xp.concat([new, state[new.shape[0]:]], axis=0)
+    return new if new.shape[0] == state.shape[0] else xp.concat([new, state[new.shape[0]:, ...]], axis=0)
 
 
 def _row_major(xp, a):
@@ -194,8 +194,8 @@ class _Scan(Op):
         if d.shape[0] == batch * len(self.steps):  # equal batch sizes: the previous states are the outputs shifted
             out = self.out
             if self.steps[0][0] == 0:
-                return _t(xp, d[batch:]) @ out[:-batch] + _t(xp, d[:batch]) @ h0
-            return _t(xp, d[:-batch]) @ out[batch:] + _t(xp, d[-batch:]) @ h0
+                return _t(xp, d[batch:, ...]) @ out[:-batch, ...] + _t(xp, d[:batch, ...]) @ h0
+            return _t(xp, d[:-batch, ...]) @ out[batch:, ...] + _t(xp, d[-batch:, ...]) @ h0
         return _t(xp, d) @ self._in_order(xp, [kp[prev_at] for kp in self.kept])
 
     @staticmethod
@@ -206,7 +206,7 @@ class _Scan(Op):
         """The gradient reaching the output rows of step ``k``: from the next state and from the output."""
         off, bs = self.steps[k]
         d = _rows(dh, bs)
-        return d if g_out is None else d + g_out[off:off + bs]
+        return d if g_out is None else d + g_out[off:off + bs, ...]
 
 
 class _LSTMScan(_Scan):
@@ -228,7 +228,7 @@ class _LSTMScan(_Scan):
         outs = []
         for off, bs in self.steps:
             hp, cp = _rows(h, bs), _rows(c, bs)
-            t = xp.tanh((xg[off:off + bs] + hp @ w_t) * self.scale)
+            t = xp.tanh((xg[off:off + bs, ...] + hp @ w_t) * self.scale)
             a = t * self.scale + shift
             c2 = a[:, n:2 * n] * cp + a[:, :n] * a[:, 2 * n:3 * n]
             tc = xp.tanh(c2)
@@ -290,7 +290,7 @@ class _GRUScan(_Scan):
         for off, bs in self.steps:
             hp = _rows(h, bs)
             hg = hp @ w_t + b_hh
-            h2, (rz, new) = gru_cell(m, xg[off:off + bs], hg, hp)
+            h2, (rz, new) = gru_cell(m, xg[off:off + bs, ...], hg, hp)
             kept.append((rz, new, hg, hp))
             h = _merge(xp, h2, h)
             outs.append(h2)
@@ -334,7 +334,7 @@ class _RNNScan(_Scan):
         self.kept = kept = []
         for off, bs in self.steps:
             hp = _rows(h, bs)
-            h2 = rnn_cell(m, xg[off:off + bs] + hp @ w_t, self.option)
+            h2 = rnn_cell(m, xg[off:off + bs, ...] + hp @ w_t, self.option)
             kept.append((h2, hp))
             h = _merge(xp, h2, h)
         self.out = self._in_order(xp, [kp[0] for kp in kept])

@@ -1,0 +1,41 @@
+"""Probability distributions with sampling, log-densities and KL divergences (``torch.distributions``).
+
+Example:
+    >>> import ember
+    >>> from ember.distributions import Normal, kl_divergence
+    >>> p = Normal(ember.tensor(0.0), ember.tensor(1.0))
+    >>> p.log_prob(ember.tensor(0.0)), kl_divergence(p, Normal(0.0, 2.0))
+    (tensor(-0.9189), tensor(0.3181))
+"""
+
+from __future__ import annotations
+
+from . import constraints, transforms
+from .bernoulli import Bernoulli, Geometric
+from .binomial import Binomial
+from .categorical import Categorical, OneHotCategorical
+from .cauchy import Cauchy
+from .dirichlet import Beta, Dirichlet
+from .distribution import Distribution
+from .exponential import Exponential
+from .gamma import Chi2, Gamma
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .multivariate_normal import MultivariateNormal
+from .normal import Normal
+from .poisson import Poisson
+from .student_t import StudentT
+from .transformed_distribution import LogNormal, TransformedDistribution
+from .transforms import (
+    AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform, TanhTransform, Transform,
+)
+from .uniform import Uniform
+
+__all__ = [
+    "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ComposeTransform",
+    "Dirichlet", "Distribution", "ExpTransform", "Exponential", "Gamma", "Geometric", "Independent", "Laplace",
+    "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson", "PowerTransform",
+    "SigmoidTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
+    "constraints", "kl_divergence", "register_kl", "transforms",
+]
