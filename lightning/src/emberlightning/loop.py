@@ -344,9 +344,7 @@ def run_evaluation(trainer, stage, loaders, counts, salt):
     results.dataloader_suffix = ""
     results.epoch_end_reached()
     trainer._call(f"on_{stage}_epoch_end")
-    metrics = results.epoch_end(max(trainer._batches_that_stepped - 1, 0) if trainer.training or
-                                trainer.validating and trainer.state.fn.value == "fit" else trainer._batches_that_stepped,
-                                log_to_loggers=salt != "sanity")
+    metrics = results.epoch_end(trainer._batches_that_stepped, log_to_loggers=salt != "sanity")
     trainer._call(f"on_{stage}_end")
     if stage == "validation":
         trainer._call_module("on_validation_model_train")

@@ -770,6 +770,13 @@ class Trainer:
         finally:
             self._current_fx = prev
 
+    def _call_step(self, name, *args):
+        """Run a ``*_step`` of the LightningModule (under autocast with mixed precision)."""
+        if _PRECISION[self.precision][1] is None:
+            return self._call_module(name, *args)
+        with self.autocast():
+            return self._call_module(name, *args)
+
     def _call_module(self, hook, *args, **kwargs):
         """Run a LightningModule hook (with ``self.log`` attributed to it)."""
         prev, self._current_fx = self._current_fx, hook
