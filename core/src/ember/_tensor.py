@@ -54,6 +54,13 @@ class Size(tuple):
     """
 
     def numel(self):
+        """The number of elements.
+
+        Example:
+            >>> import ember
+            >>> ember.zeros(2, 3).numel()
+            6
+        """
         n = 1
         for s in self:
             n *= s
@@ -123,11 +130,25 @@ class Tensor:
         return self._data.ndim
 
     def dim(self):
+        """The number of dimensions.
+
+        Example:
+            >>> import ember
+            >>> ember.zeros(2, 3).dim()
+            2
+        """
         return self._data.ndim
 
     ndimension = dim
 
     def numel(self):
+        """The number of elements.
+
+        Example:
+            >>> import ember
+            >>> ember.zeros(2, 3).numel()
+            6
+        """
         n = 1
         for s in self._data.shape:
             n *= s
@@ -191,6 +212,13 @@ class Tensor:
         return self.dtype.itemsize
 
     def element_size(self):
+        """Bytes per element.
+
+        Example:
+            >>> import ember
+            >>> ember.zeros(1, dtype=ember.float64).element_size()
+            8
+        """
         return self.dtype.itemsize
 
     @property
@@ -198,15 +226,43 @@ class Tensor:
         return self.numel() * self.dtype.itemsize
 
     def is_floating_point(self):
+        """Whether the dtype is a floating point type.
+
+        Example:
+            >>> import ember
+            >>> ember.zeros(1).is_floating_point(), ember.arange(2).is_floating_point()
+            (True, False)
+        """
         return self.dtype.category == 2
 
     def is_complex(self):
+        """Whether the dtype is complex.
+
+        Example:
+            >>> import ember
+            >>> ember.zeros(1).is_complex()
+            False
+        """
         return self.dtype.category == 3
 
     def is_contiguous(self, memory_format=None):
+        """Whether the elements are laid out contiguously in row-major order.
+
+        Example:
+            >>> import ember
+            >>> x = ember.zeros(2, 3); x.is_contiguous(), x.t().is_contiguous()
+            (True, False)
+        """
         return self._be.is_contiguous(self._data)
 
     def get_device(self):
+        """The device index, or -1 for a device without index (the CPU).
+
+        Example:
+            >>> import ember
+            >>> ember.zeros(1).get_device()
+            -1
+        """
         return -1 if self._device.index is None else self._device.index
 
     # --- autograd -----------------------------------------------------------------
@@ -317,6 +373,13 @@ class Tensor:
         return t
 
     def detach_(self):
+        """Cut this tensor from the graph in place and return it.
+
+        Example:
+            >>> import ember
+            >>> y = ember.ones(1, requires_grad=True) * 2; y.detach_().requires_grad
+            False
+        """
         self.grad_fn = None
         self.requires_grad = False
         return self
@@ -381,6 +444,13 @@ class Tensor:
         return ember
 
     def to_device(self, device, /, *, stream=None):
+        """The array API spelling of ``self.to(device)``.
+
+        Example:
+            >>> import ember
+            >>> ember.zeros(1).to_device("cpu").device
+            device(type='cpu')
+        """
         return self.to(device)
 
     def __len__(self):

@@ -458,7 +458,16 @@ def split(tensor, split_size_or_sections, dim=0):
     return _split_at(tensor, d, sizes)
 
 
-export("split_with_sizes")(lambda input, split_sizes, dim=0: split(input, list(split_sizes), dim))
+@export()
+def split_with_sizes(input, split_sizes, dim=0):
+    """Split into pieces of the given sizes along ``dim`` (views).
+
+    Example:
+        >>> import ember
+        >>> [p.tolist() for p in ember.arange(5).split_with_sizes([2, 3])]
+        [[0, 1], [2, 3, 4]]
+    """
+    return split(input, list(split_sizes), dim)
 
 
 @export()
