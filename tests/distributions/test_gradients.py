@@ -1,8 +1,6 @@
 """Gradients: reparameterised samples (gradcheck with fixed noise, implicit gamma gradients against
 the CDF identity and against closed-form d E[f(x)] / d theta), and log_prob/entropy gradients."""
 
-import math
-
 import numpy as np
 import pytest
 

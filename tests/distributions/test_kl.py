@@ -11,8 +11,6 @@ from ember.distributions import (
     MultivariateNormal, Normal, OneHotCategorical, Poisson, Uniform, kl_divergence, register_kl,
 )
 
-lgamma = np.vectorize(math.lgamma)
-
 
 def _t(device):
     return lambda x: ember.tensor(x, dtype=ember.float64, device=device)

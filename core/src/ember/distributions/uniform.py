@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import ember
-
 from .._tensor import Size
 from . import constraints
 from .distribution import Distribution

@@ -11,15 +11,32 @@ def register_model(fn):
     return fn
 
 
-def list_models():
-    """Names of every model builder.
+def list_models(module=None):
+    """Names of every model builder (those defined in ``module`` when given).
 
     Example:
         >>> import embervision
         >>> "lenet5" in embervision.models.list_models()
         True
     """
-    return sorted(_BUILDERS)
+    if module is None:
+        return sorted(_BUILDERS)
+    prefix = module.__name__
+    return sorted(n for n, fn in _BUILDERS.items() if fn.__module__.startswith(prefix))
+
+
+def get_model_builder(name):
+    """The builder function registered under ``name``.
+
+    Example:
+        >>> import embervision
+        >>> embervision.models.get_model_builder("lenet5").__name__
+        'lenet5'
+    """
+    try:
+        return _BUILDERS[name.lower()]
+    except KeyError:
+        raise ValueError(f"Unknown model {name!r}; available: {', '.join(list_models())}") from None
 
 
 def get_model(name, **config):
@@ -30,8 +47,4 @@ def get_model(name, **config):
         >>> type(embervision.models.get_model("lenet5")).__name__
         'LeNet'
     """
-    try:
-        builder = _BUILDERS[name.lower()]
-    except KeyError:
-        raise ValueError(f"Unknown model {name!r}; available: {', '.join(list_models())}") from None
-    return builder(**config)
+    return get_model_builder(name)(**config)

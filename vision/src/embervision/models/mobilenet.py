@@ -195,12 +195,12 @@ def mobilenet_v3_config(arch, width_mult=1.0, reduced_tail=False, dilated=False)
     configs = []
     for k, (i, kern, e, o, se, act, s) in enumerate(rows):
         in_tail = k >= len(rows) - tail
-        first_of_tail = k == len(rows) - tail
-        if in_tail:
-            i = i if first_of_tail else i // divider
-            e, o = e // divider, o // divider
+        if in_tail:  # the first tail block keeps its input and expansion widths
+            if k > len(rows) - tail:
+                i, e = i // divider, e // divider
+            o = o // divider
         configs.append(InvertedResidualConfig(i, kern, e, o, se, act, s, dilation if in_tail else 1, width_mult))
-    return configs, make_divisible(last // divider * width_mult, 8) if width_mult != 1.0 else last // divider
+    return configs, make_divisible(last // divider * width_mult, 8)
 
 
 class MobileNetV3(nn.Module):
