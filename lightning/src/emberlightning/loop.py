@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ._data import seeded_pass
-from .trainer import RunningStage
+from .states import RunningStage
 from .utilities import MisconfigurationException
 
 

@@ -10,63 +10,13 @@ import contextlib
 import math
 import os
 import warnings
-from enum import Enum
 
 from . import _data, loop
 from ._results import Results
+from .states import RunningStage, TrainerFn, TrainerState, TrainerStatus
 from .utilities import MisconfigurationException, PossibleUserWarning, parse_duration
 
 __all__ = ["Trainer", "TrainerFn", "TrainerStatus", "RunningStage", "TrainerState"]
-
-
-class TrainerFn(str, Enum):
-    """Which Trainer method is running."""
-
-    FITTING = "fit"
-    VALIDATING = "validate"
-    TESTING = "test"
-    PREDICTING = "predict"
-
-
-class TrainerStatus(str, Enum):
-    """Whether the Trainer is running, finished or was interrupted."""
-
-    INITIALIZING = "initializing"
-    RUNNING = "running"
-    FINISHED = "finished"
-    INTERRUPTED = "interrupted"
-
-
-class RunningStage(str, Enum):
-    """Which loop is running."""
-
-    TRAINING = "train"
-    SANITY_CHECKING = "sanity_check"
-    VALIDATING = "validate"
-    TESTING = "test"
-    PREDICTING = "predict"
-
-
-class TrainerState:
-    """``fn`` (the method), ``stage`` (the loop) and ``status`` of a Trainer.
-
-    Example:
-        >>> from emberlightning.trainer import TrainerState
-        >>> TrainerState().status
-        <TrainerStatus.INITIALIZING: 'initializing'>
-    """
-
-    def __init__(self):
-        self.fn = None
-        self.stage = None
-        self.status = TrainerStatus.INITIALIZING
-
-    @property
-    def finished(self):
-        return self.status == TrainerStatus.FINISHED
-
-    def __repr__(self):
-        return f"TrainerState(fn={self.fn}, stage={self.stage}, status={self.status})"
 
 
 # precision flag -> (parameter/input dtype name or None, autocast dtype name or None)

@@ -110,7 +110,7 @@ def _geometry_args(geo):
 def _structs():
     from ..ops.conv import Geometry
 
-    return {"Geometry": (Geometry, _geometry_args)}
+    return {"Geometry": (Geometry, _geometry_args), "slice": (slice, lambda s: (s.start, s.stop, s.step))}
 
 
 STRUCTS = {}  # kind -> (class, to_args): filled on first use (ops import late)

@@ -115,7 +115,6 @@ class Recorder:
         self.suppress = 0
         self.reading = 0
         self.struct_types = {cls: (kind, to_args) for kind, (cls, to_args) in structs().items()}
-        self.struct_types[slice] = ("slice", lambda s: (s.start, s.stop, s.step))
 
     # --- values ------------------------------------------------------------------------------
     def bind(self, t, v):

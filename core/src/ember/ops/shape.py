@@ -16,7 +16,13 @@ class Cast(Op):
         return be.xp.astype(a, be.native_dtype(dtype))
 
     def backward(self, g):
-        return (g.to(self.src) if self.src.category >= 2 else None,)
+        if self.src.category < 2:
+            return (None,)
+        if g.dtype.category == 3 and self.src.category == 2:  # real -> complex: the gradient is the real part
+            from .elementwise import real
+
+            g = real(g)
+        return (g.to(self.src),)
 
 
 _util._Cast.append(Cast)

@@ -63,7 +63,7 @@ class EarlyStopping(Callback):
 
     @staticmethod
     def _should_skip(trainer):
-        from ..trainer import TrainerFn
+        from ..states import TrainerFn
 
         return trainer.state.fn != TrainerFn.FITTING or trainer.sanity_checking
 

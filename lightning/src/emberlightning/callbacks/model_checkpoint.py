@@ -121,7 +121,7 @@ class ModelCheckpoint(Callback):
         return self._every_n_epochs >= 1 and (trainer.current_epoch + 1) % self._every_n_epochs == 0
 
     def _should_skip(self, trainer):
-        from ..trainer import TrainerFn
+        from ..states import TrainerFn
 
         return (bool(trainer.fast_dev_run) or trainer.state.fn != TrainerFn.FITTING or trainer.sanity_checking
                 or self._last_global_step_saved == trainer.global_step)

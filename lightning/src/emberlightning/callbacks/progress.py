@@ -82,6 +82,8 @@ class _Line:
         self.last_len = len(text)
 
     def close(self, leave):
+        if not self.last_len:
+            return
         self.file.write("\n" if leave else "\r" + " " * self.last_len + "\r")
         self.file.flush()
 
@@ -140,14 +142,20 @@ class TQDMProgressBar(ProgressBar):
         self._use_tqdm = _tqdm_available() if use_tqdm is None else use_tqdm
         self._lines = {}
 
+    def _open(self, kind):
+        """Start a new line (its clock starts now)."""
+        self._close(kind, True)
+        if not self._enabled or self.refresh_rate == 0:
+            return
+        file = self._file or sys.stdout
+        self._lines[kind] = _TqdmLine(file, self.process_position) if self._use_tqdm else _Line(file)
+
     def _draw(self, kind, desc, n, total, postfix):
         if not self._enabled or self.refresh_rate == 0:
             return
-        line = self._lines.get(kind)
-        if line is None:
-            file = self._file or sys.stdout
-            line = self._lines[kind] = _TqdmLine(file, self.process_position) if self._use_tqdm else _Line(file)
-        line.render(desc, n, total, postfix)
+        if kind not in self._lines:
+            self._open(kind)
+        self._lines[kind].render(desc, n, total, postfix)
 
     def _close(self, kind, leave):
         line = self._lines.pop(kind, None)
@@ -159,7 +167,7 @@ class TQDMProgressBar(ProgressBar):
 
     # training
     def on_train_epoch_start(self, trainer, pl_module):
-        self._close("main", True)
+        self._open("main")
         self._epoch_total = trainer.num_training_batches
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
@@ -169,7 +177,7 @@ class TQDMProgressBar(ProgressBar):
                                                                                                         pl_module))
 
     def on_train_epoch_end(self, trainer, pl_module):
-        if "main" in self._lines:
+        if self._epoch_total:
             self._draw("main", f"Epoch {trainer.current_epoch}", trainer._batches_done, self._epoch_total,
                        self.get_metrics(trainer, pl_module))
         self._close("main", True)
@@ -185,6 +193,7 @@ class TQDMProgressBar(ProgressBar):
         return "Validation", sum(trainer.num_val_batches)
 
     def _eval_start(self, trainer, pl_module):
+        self._open("eval")
         self._eval_seen = 0
 
     def _eval_batch_end(self, trainer, pl_module, *args):

@@ -1,0 +1,63 @@
+"""Random numbers drawn on the GPU with cuRAND's Philox generator.
+
+Every draw uses a fresh Philox stream keyed by ``(seed, draw number)``: the whole
+state is those two integers, so ``get_state``/``set_state`` round-trip exactly and
+the same seed gives the same numbers on every run.
+"""
+
+from __future__ import annotations
+
+import cupy
+import numpy
+
+_PHILOX = cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10
+_FLOATS = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
+
+
+class CuPyEngine:
+    """An ember generator engine for one GPU (see :class:`ember.backends.HostEngine` for the contract)."""
+
+    def __init__(self, backend, seed, index):
+        self.backend, self.index = backend, index
+        self.seed(seed)
+
+    def seed(self, seed):
+        self._seed, self._draws = int(seed), 0
+        self._host = numpy.random.Generator(numpy.random.PCG64(self._seed & (2**64 - 1)))
+
+    def get_state(self):
+        return {"seed": self._seed, "draws": self._draws, "host": dict(self._host.bit_generator.state)}
+
+    def set_state(self, state):
+        self._seed, self._draws = int(state["seed"]), int(state["draws"])
+        self._host.bit_generator.state = state["host"]
+
+    def _stream(self):
+        key = numpy.random.SeedSequence([self._seed & (2**64 - 1), self._draws]).generate_state(1, numpy.uint64)[0]
+        self._draws += 1
+        return cupy.random.RandomState(int(key) >> 1, method=_PHILOX)
+
+    def _floats(self, draw, dtype):
+        nd = self.backend.native_dtype(dtype)
+        with cupy.cuda.Device(self.index):
+            out = draw(self._stream(), nd if nd in _FLOATS else numpy.float32)
+            return out if out.dtype == nd else out.astype(nd)
+
+    def uniform(self, shape, dtype, low=0.0, high=1.0):
+        return self._floats(lambda rs, d: rs.uniform(low, high, size=shape, dtype=d), dtype)
+
+    def normal(self, shape, dtype, mean=0.0, std=1.0):
+        return self._floats(lambda rs, d: rs.normal(mean, std, size=shape, dtype=d), dtype)
+
+    def integers(self, low, high, shape, dtype):
+        with cupy.cuda.Device(self.index):
+            out = self._stream().randint(low, high, size=shape, dtype=numpy.int64)
+            return out.astype(self.backend.native_dtype(dtype))
+
+    def permutation(self, n, dtype):
+        with cupy.cuda.Device(self.index):
+            return self._stream().permutation(n).astype(self.backend.native_dtype(dtype))
+
+    def host(self):
+        """A numpy Generator for samplers that draw on the host (seeded with this engine)."""
+        return self._host

@@ -1,0 +1,123 @@
+"""``ember.jit.trace``: record a module or function on example inputs as a :class:`GraphModule`."""
+
+from __future__ import annotations
+
+import warnings
+
+from .._tensor import Tensor
+from ._dynamic import default_symbols, make_symbolic, scaled_inputs
+from ._module import GraphModule
+from ._tracer import TracerWarning, flatten, record
+
+
+def _as_tuple(example_inputs):
+    if isinstance(example_inputs, tuple):
+        return example_inputs
+    return (example_inputs,)
+
+
+def build_module(fn, inputs, *, mode="trace", strict=True, symbols=None):
+    """Record ``fn`` on ``inputs`` and return a :class:`GraphModule` (sizes made symbolic where they fit).
+
+    ``symbols``: per size symbol the ``(input leaf index, dim)`` places it is read from; None picks the batch
+    dimension (dim 0 of every input) when the inputs share it.
+    """
+    from ..nn.modules.module import Module
+
+    g = record(fn, inputs, mode, strict=strict)
+    leaves = []
+    flatten(tuple(inputs), leaves)
+    symbols = default_symbols(leaves) if symbols is None else [list(p) for p in symbols]
+    if symbols:
+        base = [leaves[places[0][0]].shape[places[0][1]] for places in symbols]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                more = [record(fn, scaled_inputs(inputs, leaves, symbols, [2 if m >> k & 1 else 1 for k in range(len(symbols))]),
+                               mode, quiet=True, strict=strict) for m in range(1, 1 << len(symbols))]
+                check = record(fn, scaled_inputs(inputs, leaves, symbols, [3] * len(symbols)), mode, quiet=True, strict=strict)
+                reason = make_symbolic([g] + more, check, base)
+            except Exception as exc:  # the function rejects other sizes: the graph keeps fixed sizes
+                reason = f"the function fails at other sizes ({type(exc).__name__}: {exc})"
+        g.symbols = [] if reason else symbols
+        g.fixed_reason = reason
+    tensors = {}
+    if isinstance(fn, Module):
+        sd = fn.state_dict(keep_vars=True)
+        tensors = {v.name: sd[v.name] for v in g.params}
+    name = type(fn).__name__ if isinstance(fn, Module) else getattr(fn, "__name__", "function")
+    return GraphModule(g, tensors, name)
+
+
+def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inputs=None, check_tolerance=1e-5,
+          strict=True, _force_outplace=False, _module_class=None, _compilation_unit=None, example_kwarg_inputs=None,
+          _store_inputs=True):
+    """Run ``func`` on ``example_inputs`` and record the primitive ops it runs as a :class:`GraphModule`.
+
+    Parameters and buffers become named graph inputs (their ``state_dict`` keys), tensors created in
+    ``forward`` become constants, and the batch size is kept symbolic where the ops allow, so a model
+    traced with batch 1 runs on batch 32. Python control flow is recorded as the path the example took:
+    reading a tensor value that depends on the inputs (``if x.sum() > 0``, ``.item()``, ``.tolist()``,
+    ``int(x)``) warns with :class:`TracerWarning`. ``check_trace`` compares the graph with eager mode
+    on the example (and on ``check_inputs``) and warns on a mismatch. ``strict=False`` allows list and
+    dict outputs.
+
+    Example:
+        >>> import ember
+        >>> net = ember.nn.Sequential(ember.nn.Linear(4, 3), ember.nn.ReLU())
+        >>> traced = ember.jit.trace(net, ember.randn(1, 4))
+        >>> traced(ember.randn(32, 4)).shape
+        ember.Size([32, 3])
+    """
+    if example_kwarg_inputs is not None:
+        raise NotImplementedError("ember.jit.trace: example_kwarg_inputs is not supported; pass positional example_inputs")
+    if example_inputs is None:
+        raise ValueError("ember.jit.trace: example_inputs is required")
+    inputs = _as_tuple(example_inputs)
+    module = build_module(func, inputs, strict=strict)
+    if check_trace:
+        for check in [inputs] + [_as_tuple(c) for c in (check_inputs or [])]:
+            compare_with_eager(module, func, check, check_tolerance)
+    return module
+
+
+def compare_with_eager(module, func, inputs, tolerance=1e-5):
+    """Warn (:class:`TracerWarning`) where the graph's outputs differ from ``func``'s on ``inputs``."""
+    import numpy as np
+
+    from ..autograd.grad_mode import no_grad
+
+    with no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want, got = [], []
+        flatten(func(*inputs), want)
+        flatten(module(*inputs), got)
+    if len(want) != len(got):
+        warnings.warn(TracerWarning(f"The traced function returns {len(got)} tensors, the Python function {len(want)}"),
+                      stacklevel=3)
+        return
+    for i, (w, g) in enumerate(zip(want, got)):
+        a, b = w._be.to_host(w._data), g._be.to_host(g._data)
+        if a.shape != b.shape or not np.allclose(a, b, rtol=tolerance, atol=tolerance, equal_nan=True):
+            detail = f"shapes {a.shape} and {b.shape}" if a.shape != b.shape else \
+                f"largest difference {np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))}"
+            warnings.warn(TracerWarning(
+                f"Output nr {i + 1}. of the traced function does not match the corresponding output of the Python "
+                f"function. Detailed error:\nTensor-likes are not close! ({detail}, tolerance {tolerance})"),
+                stacklevel=3)
+
+
+def is_tracing():
+    """Whether a trace is being recorded right now.
+
+    Example:
+        >>> import ember
+        >>> ember.jit.is_tracing()
+        False
+    """
+    from .. import _tensor
+
+    return _tensor._tracer is not None
+
+
+__all__ = ["trace", "build_module", "compare_with_eager", "is_tracing", "Tensor"]

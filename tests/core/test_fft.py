@@ -1,0 +1,123 @@
+"""ember.fft: values against numpy.fft, gradients of real -> complex -> real pipelines, torch's rules."""
+
+import numpy as np
+import pytest
+
+import ember
+from harness import Case, run
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((3, 8))
+X5 = rng.standard_normal((2, 5))
+W = rng.standard_normal((3, 5))
+
+
+def _abs2(z):
+    return ember.real(z) ** 2 + ember.imag(z) ** 2
+
+
+def _np_abs2(z):
+    return (np.abs(z) ** 2).astype(np.float64)
+
+
+def _complex_from(re, im):
+    return ember.fft._complex(re) + 1j * ember.fft._complex(im)
+
+
+CASES = [
+    Case("rfft_power", lambda x: _abs2(ember.fft.rfft(x)), lambda x: _np_abs2(np.fft.rfft(x)), (X,)),
+    Case("rfft_n_pad", lambda x: _abs2(ember.fft.rfft(x, n=11)), lambda x: _np_abs2(np.fft.rfft(x, n=11)), (X,)),
+    Case("rfft_n_cut_ortho", lambda x: ember.real(ember.fft.rfft(x, n=5, norm="ortho")),
+         lambda x: np.fft.rfft(x, n=5, norm="ortho").real, (X,)),
+    Case("fft_dim0_forward", lambda x: ember.imag(ember.fft.fft(x, dim=0, norm="forward")),
+         lambda x: np.fft.fft(x, axis=0, norm="forward").imag, (X,)),
+    Case("ifft_real_part", lambda x: ember.real(ember.fft.ifft(x)), lambda x: np.fft.ifft(x).real, (X5,)),
+    Case("irfft_even", lambda x: ember.fft.irfft(ember.fft.rfft(x) * 1.5), lambda x: np.fft.irfft(np.fft.rfft(x) * 1.5), (X,)),
+    Case("irfft_odd_n", lambda x: ember.fft.irfft(ember.fft.rfft(x), n=5), lambda x: np.fft.irfft(np.fft.rfft(x), n=5), (X5,)),
+    Case("irfft_complex_bins", lambda a, b: ember.fft.irfft(_complex_from(a, b), n=9),
+         lambda a, b: np.fft.irfft(a + 1j * b, n=9), (W, W[::-1].copy())),
+    Case("filter", lambda x, w: ember.fft.irfft(ember.fft.rfft(x, n=8) * ember.fft.rfft(w, n=8), n=8),
+         lambda x, w: np.fft.irfft(np.fft.rfft(x, n=8) * np.fft.rfft(w, n=8), n=8), (X5, W[:2].copy())),
+    Case("fft2_abs2", lambda x: _abs2(ember.fft.fft2(x)), lambda x: _np_abs2(np.fft.fft2(x)), (X,)),
+    Case("rfftn_ortho", lambda x: _abs2(ember.fft.rfftn(x, norm="ortho")), lambda x: _np_abs2(np.fft.rfftn(x, norm="ortho")), (X,)),
+    Case("irfft2_s", lambda x: ember.fft.irfft2(ember.fft.rfft2(x), s=(3, 8)),
+         lambda x: np.fft.irfft2(np.fft.rfft2(x), s=(3, 8)), (X,)),
+    Case("ifftn_s", lambda x: ember.real(ember.fft.ifftn(x, s=(4, 6))), lambda x: np.fft.ifftn(x, s=(4, 6)).real, (X,)),
+    Case("hfft", lambda x: ember.fft.hfft(x, n=8), lambda x: np.fft.hfft(x, n=8), (X5,)),
+    Case("ihfft", lambda x: ember.imag(ember.fft.ihfft(x)), lambda x: np.fft.ihfft(x).imag, (X,)),
+    Case("fftshift", lambda x: ember.fft.fftshift(x), lambda x: np.fft.fftshift(x), (X5,)),
+    Case("ifftshift_dim", lambda x: ember.fft.ifftshift(x, dim=-1), lambda x: np.fft.ifftshift(x, axes=-1), (X5,)),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_fft_cases(case, device):
+    run(case, device)
+
+
+@pytest.mark.parametrize("fn", ["fft", "ifft", "rfft", "ihfft"])
+def test_complex_values_and_dtype(fn, device):
+    x = rng.standard_normal((2, 6)).astype(np.float32)
+    got = getattr(ember.fft, fn)(ember.tensor(x, device=device))
+    want = getattr(np.fft, fn)(x)
+    assert got.dtype is ember.complex64
+    np.testing.assert_allclose(got.cpu().numpy(), want, rtol=1e-5, atol=1e-5)
+
+
+def test_complex_input_roundtrip(device):
+    z = (rng.standard_normal(7) + 1j * rng.standard_normal(7)).astype(np.complex128)
+    t = ember.tensor(z, device=device)
+    np.testing.assert_allclose(ember.fft.fft(t).cpu().numpy(), np.fft.fft(z), atol=1e-12)
+    np.testing.assert_allclose(ember.fft.ifft(ember.fft.fft(t)).cpu().numpy(), z, atol=1e-12)
+
+
+def test_integer_input_promotes():
+    assert ember.fft.fft(ember.arange(4)).dtype is ember.complex64
+    assert ember.fft.rfft(ember.arange(4)).dtype is ember.complex64
+
+
+def test_complex_gradient_of_c2c():
+    # L = sum |fft(z)|^2 = n * sum |z|^2 (Parseval), so the gradient (torch convention) is 2 n z
+    z = ember.tensor([1 + 2j, -0.5j, 3.0, 0.25 + 1j], dtype=ember.complex128, requires_grad=True)
+    _abs2(ember.fft.fft(z)).sum().backward()
+    np.testing.assert_allclose(z.grad.numpy(), 2 * 4 * z.detach().numpy())
+
+
+def test_irfft_ignores_imaginary_dc_gradient():
+    # numpy's irfft drops the imaginary parts of the DC and Nyquist bins: their gradients are 0
+    z = ember.tensor([1 + 1j, 2 - 1j, 3 + 2j], dtype=ember.complex128, requires_grad=True)
+    (ember.fft.irfft(z) * ember.tensor([1.0, 2.0, 3.0, 4.0], dtype=ember.float64)).sum().backward()
+    g = z.grad.numpy()
+    assert g[0].imag == 0 and g[-1].imag == 0
+    # d/dRe of the middle bin: 2/n * sum_t w_t cos(2 pi t / n); d/dIm: -2/n * sum_t w_t sin(2 pi t / n)
+    t = np.arange(4)
+    w = np.array([1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_allclose(g[1], 2 / 4 * (w * np.cos(2 * np.pi * t / 4)).sum() - 2j / 4 * (w * np.sin(2 * np.pi * t / 4)).sum(), atol=1e-12)
+
+
+def test_frequencies(device):
+    np.testing.assert_allclose(ember.fft.fftfreq(7, d=0.5, device=device).cpu().numpy(), np.fft.fftfreq(7, d=0.5), rtol=1e-6)
+    np.testing.assert_allclose(ember.fft.rfftfreq(8, device=device).cpu().numpy(), np.fft.rfftfreq(8), rtol=1e-6)
+    assert ember.fft.fftfreq(4, dtype=ember.float64).dtype is ember.float64
+
+
+def test_errors():
+    x = ember.ones(4)
+    with pytest.raises(ValueError, match="normalization"):
+        ember.fft.fft(x, norm="bad")
+    with pytest.raises(RuntimeError, match="Invalid number of data points"):
+        ember.fft.fft(x, n=0)
+    with pytest.raises(IndexError, match="out of range"):
+        ember.fft.fft(x, dim=1)
+    with pytest.raises(RuntimeError, match="real input"):
+        ember.fft.rfft(ember.ones(4, dtype=ember.complex64))
+
+
+def test_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((3, 10))
+    for name, kw in [("fft", {}), ("rfft", {"n": 7}), ("ifft", {"norm": "ortho"}), ("fft2", {}),
+                     ("rfftn", {"s": (2, 6)}), ("hfft", {"n": 9})]:
+        got = getattr(ember.fft, name)(ember.tensor(x), **kw).numpy()
+        want = getattr(torch.fft, name)(torch.tensor(x), **kw).numpy()
+        np.testing.assert_allclose(got, want, atol=1e-10, err_msg=name)
