@@ -3,7 +3,7 @@
 
     python3 dev.py demo    # install Ember into .venv and train the digits CNN (prints progress + accuracy)
     python3 dev.py test    # install Ember and the test tools into .venv and run the whole test suite
-    python3 dev.py bench   # run the benchmarks beside torch CPU (installs torch into .venv-bench)
+    python3 dev.py bench   # run the speed and memory benchmarks beside torch CPU (installs torch into .venv-bench)
 
 Needs only Python 3.11+ and access to PyPI.
 """
@@ -62,6 +62,7 @@ def main(argv):
     else:
         py = ensure_env(ROOT / ".venv-bench", ["torch==2.13.0"])
         run([str(py), "benchmarks/run.py", *rest], env=env)
+        run([str(py), "benchmarks/memory.py"], env=env)
     return 0
 
 

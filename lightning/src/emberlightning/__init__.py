@@ -20,7 +20,7 @@ _LAZY = {
     "LightningModule": "module", "LightningDataModule": "datamodule", "Trainer": "trainer",
     "Callback": "callbacks", "seed_everything": "seed",
 }
-_SUBMODULES = {"callbacks", "loggers", "loop", "trainer", "module", "datamodule", "seed", "checkpoint", "optim",
+_SUBMODULES = {"callbacks", "loggers", "loop", "trainer", "module", "datamodule", "seed", "checkpoint", "optim", "demos", "states",
                "utilities"}
 
 __all__ = ["LightningModule", "LightningDataModule", "Trainer", "Callback", "seed_everything", "callbacks",

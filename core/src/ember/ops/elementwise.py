@@ -79,6 +79,8 @@ class Mul(Op):
     def backward(self, g):
         a, b = self.saved()
         na, nb = self.next
+        if g.dtype.category == 3:  # complex: torch's convention multiplies by the conjugate
+            a, b = a.conj(), b.conj()
         return (sum_to(g * b, a.shape) if na else None), (sum_to(g * a, b.shape) if nb else None)
 
 
@@ -91,6 +93,8 @@ class Div(Op):
     def backward(self, g):
         a, b = self.saved()
         na, nb = self.next
+        if g.dtype.category == 3:  # complex: torch's convention divides by the conjugate
+            a, b = a.conj(), b.conj()
         ga = sum_to(g / b, a.shape) if na else None
         gb = sum_to(-g * a / (b * b), b.shape) if nb else None
         return ga, gb
