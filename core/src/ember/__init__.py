@@ -41,7 +41,8 @@ _SUBMODULES = {
 }
 
 # functions that live in a lazily imported submodule: name -> submodule
-_LAZY_FUNCTIONS = {"save": "serialization", "load": "serialization", "save_safetensors": "serialization",
+_LAZY_FUNCTIONS = {"autocast": "amp", "is_autocast_enabled": "amp", "get_autocast_dtype": "amp",
+                   "save": "serialization", "load": "serialization", "save_safetensors": "serialization",
                    "load_safetensors": "serialization"}
 
 

@@ -28,6 +28,14 @@ _cache = {}  # id(leaf) -> (leaf, version, cast): weights cast once per autocast
 
 _LOW = (_dtype.float16, _dtype.bfloat16)
 
+# ops that torch's CPU autocast also runs in float32 (elsewhere every op that calls ``full`` does)
+CPU_FLOAT32 = frozenset({
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "kl_div",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "poisson_nll_loss", "margin_ranking_loss",
+    "soft_margin_loss", "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
+    "multi_margin_loss", "multilabel_margin_loss", "ctc_loss", "prod", "cdist", "trace",
+})
+
 
 def set_state(new_enabled, new_cache_enabled):
     """Install a device type -> dtype map (the autocast context manager's job)."""
@@ -71,20 +79,24 @@ def low(*tensors):
     return out
 
 
-def full(*tensors):
-    """``tensors`` for an op that runs in float32 (softmax, losses, norms, exp, log, sum).
+def full(op, *tensors):
+    """``tensors`` for op ``op`` that runs in float32 under autocast.
+
+    As in torch, the CPU keeps only losses (and ``prod``) in float32; other devices also run
+    softmax, log_softmax, norms, exp/log and sums in float32.
 
     Example:
         >>> import ember
         >>> from ember import _autocast
         >>> with ember.autocast("cpu", dtype=ember.float16):
-        ...     (x,) = _autocast.full(ember.ones(1, dtype=ember.float16))
+        ...     (x,) = _autocast.full("mse_loss", ember.ones(1, dtype=ember.float16))
         >>> x.dtype
         ember.float32
     """
     out = []
     for t in tensors:
-        if hasattr(t, "_device") and t.dtype in _LOW and t._device.type in enabled:
+        if hasattr(t, "_device") and t.dtype in _LOW and t._device.type in enabled and (
+                op in CPU_FLOAT32 or t._device.type != "cpu"):
             t = _cast(t, _dtype.float32)
         out.append(t)
     return out

@@ -572,7 +572,10 @@ def apply(op, inputs, *args):
                 record = True
                 break
     if type(out) is tuple:
-        return _finish_multi(node, op, inputs, out, be, dev, record)
+        results = _finish_multi(node, op, inputs, out, be, dev, record)
+        if _tracer is not None:
+            _tracer.record(op, inputs, args, results)
+        return results
     res = _make(out, be, dev, be.dtype_of(out))
     if op.view:
         res._version = a._version
@@ -617,6 +620,4 @@ def _finish_multi(node, op, inputs, outs, be, dev, record):
                 r.requires_grad = True
                 r.grad_fn = node
                 r._out_idx = i
-    if _tracer is not None:
-        _tracer.record(op, inputs, args, results)
     return results

@@ -21,6 +21,7 @@ __all__ = [
     "get_device_properties", "synchronize", "manual_seed", "manual_seed_all", "seed", "seed_all", "initial_seed",
     "memory_allocated", "max_memory_allocated", "memory_reserved", "max_memory_reserved", "empty_cache",
     "reset_peak_memory_stats", "is_initialized", "init", "device", "get_rng_state", "set_rng_state",
+    "current_stream", "stream",
 ]
 
 _NOT_INSTALLED = "Ember has no 'cuda' backend: install ember-cuda (pip install 'ember[cuda]')"
@@ -352,3 +353,39 @@ def set_rng_state(new_state, device="cuda"):
     """
     be = _backend()
     _generator(_index(device, be)).set_state(new_state)
+
+
+# --- streams, events and the torch.cuda.amp spellings (classes the backend provides) -------------
+def current_stream(device=None):
+    """The stream ops on a GPU are queued to now (the backend's ``Stream`` object).
+
+    Example:
+        >>> import ember
+        >>> ember.cuda.current_stream() is not None if ember.cuda.is_available() else True
+        True
+    """
+    be = _backend()
+    return be.current_stream(_index(device, be))
+
+
+def stream(stream):
+    """Context manager that makes ``stream`` current inside the block (None: no change).
+
+    Example:
+        >>> import ember
+        >>> with ember.cuda.stream(None):
+        ...     pass
+    """
+    import contextlib
+
+    return contextlib.nullcontext() if stream is None else stream
+
+
+def __getattr__(name):
+    if name == "amp":
+        from .amp import _cuda_amp
+
+        return _cuda_amp
+    if name in ("Stream", "Event"):
+        return getattr(_backend(), name)
+    raise AttributeError(f"module 'ember.cuda' has no attribute '{name}'")

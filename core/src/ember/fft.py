@@ -103,7 +103,7 @@ def _norm(norm, op):
     if norm is None:
         return "backward"
     if norm not in _DUAL:
-        raise ValueError(f"{op}: Invalid normalization mode: {norm!r} (expected 'backward', 'ortho' or 'forward')")
+        raise RuntimeError(f'{op}: Invalid normalization mode: "{norm}" (expected "backward", "ortho" or "forward")')
     return norm
 
 

@@ -39,7 +39,14 @@ def rng_states(device=None):
 
 
 def set_rng_states(states):
-    """Restore what :func:`rng_states` returned."""
+    """Restore what :func:`rng_states` returned.
+
+    Example:
+        >>> import random
+        >>> from emberlightning.checkpoint import rng_states, set_rng_states
+        >>> s = rng_states(); a = random.random(); set_rng_states(s); random.random() == a
+        True
+    """
     from ember._random import default_generator
 
     version, state, gauss_next = states["python"]
@@ -50,7 +57,17 @@ def set_rng_states(states):
 
 
 def dump_checkpoint(trainer, weights_only=False):
-    """The checkpoint dict of ``trainer``'s current state (hooks ``on_save_checkpoint`` included)."""
+    """The checkpoint dict of ``trainer``'s current state (hooks ``on_save_checkpoint`` included).
+
+    Example:
+        >>> import emberlightning as L
+        >>> from emberlightning.checkpoint import dump_checkpoint
+        >>> from emberlightning.demos import BoringModel
+        >>> trainer = L.Trainer(fast_dev_run=1, enable_progress_bar=False, enable_model_summary=False)
+        >>> trainer.fit(BoringModel()); ckpt = dump_checkpoint(trainer)
+        >>> ckpt["global_step"], sorted(ckpt["loops"]["fit_loop"])[:3]
+        (1, ['batches_done', 'batches_that_stepped', 'data_seed'])
+    """
     from . import __version__
 
     model = trainer.lightning_module
@@ -118,7 +135,18 @@ def restore_model_and_callbacks(trainer, ckpt, where):
 
 
 def restore_training_state(trainer, ckpt, where):
-    """Optimizers, schedulers, loop position, precision state (and callback metrics) from ``ckpt``."""
+    """Optimizers, schedulers, loop position, precision state (and callback metrics) from ``ckpt``.
+
+    ``Trainer.fit(ckpt_path=...)`` calls it once ``configure_optimizers`` has run.
+
+    Example:
+        >>> from emberlightning.checkpoint import restore_training_state
+        >>> try:
+        ...     restore_training_state(None, {"state_dict": {}}, "weights.ckpt")
+        ... except KeyError as e:
+        ...     print(e.args[0][:56])
+        Trying to restore optimizer state but checkpoint weights
+    """
     if "optimizer_states" not in ckpt:
         raise KeyError(f"Trying to restore optimizer state but checkpoint {where} contains only the model. This is "
                        "probably due to `ModelCheckpoint.save_weights_only` being set to `True`.")
@@ -128,6 +156,8 @@ def restore_training_state(trainer, ckpt, where):
                          f"returned {len(trainer.optimizers)}")
     for opt, state in zip(trainer.optimizers, saved):
         opt.load_state_dict(state)
+        if ckpt.get("global_step"):
+            opt._opt_called = True  # it did step in the run being resumed (keeps LRScheduler's order check quiet)
     for config, state in zip(trainer.lr_scheduler_configs, ckpt.get("lr_schedulers", [])):
         config.scheduler.load_state_dict(state)
     trainer._restore_precision_state(ckpt.get("precision"))
@@ -140,7 +170,17 @@ def restore_training_state(trainer, ckpt, where):
 
 
 def load_model_from_checkpoint(cls, path, map_location=None, strict=None, overrides=None):
-    """``cls(**hyper_parameters, **overrides)`` with the checkpoint's weights (see ``load_from_checkpoint``)."""
+    """``cls(**hyper_parameters, **overrides)`` with the checkpoint's weights (see ``load_from_checkpoint``).
+
+    Example:
+        >>> import os, tempfile, ember
+        >>> from emberlightning.checkpoint import load_model_from_checkpoint
+        >>> from emberlightning.demos import BoringModel
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.ckpt")
+        >>> ember.save({"state_dict": BoringModel().state_dict()}, path)
+        >>> type(load_model_from_checkpoint(BoringModel, path)).__name__
+        'BoringModel'
+    """
     ckpt = read_checkpoint(path, map_location)
     hparams = {**ckpt.get("hyper_parameters", {}), **(overrides or {})}
     model = cls(**hparams)

@@ -1,7 +1,8 @@
 """The loops, top to bottom: fit -> epochs -> batches -> forward, backward, optimizer step; validation; test; predict.
 
 Every hook call goes through ``trainer._call(name, ...)`` (callbacks first, then the LightningModule).
-This is the whole training algorithm; the Trainer only holds settings and state.
+This is the whole training algorithm; the Trainer only holds settings and state. The functions are
+the Trainer's internals (read them; call the Trainer).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from ._data import seeded_pass
 from .states import RunningStage
 from .utilities import MisconfigurationException
 
+__all__ = []  # internal to the Trainer
+
 
 # --- fit -------------------------------------------------------------------------------------------
 def run_fit(trainer):
@@ -19,6 +22,7 @@ def run_fit(trainer):
     model = trainer.lightning_module
     trainer._call("on_fit_start")
     model.zero_grad()
+    trainer._setup_val_data()
     if trainer._val_enabled and trainer.num_sanity_val_steps != 0 and trainer._resume is None:
         run_sanity_check(trainer)
     trainer._setup_train_data()
@@ -46,6 +50,7 @@ def resume_position(trainer):
 
 
 def fit_done(trainer):
+    """Whether fit should stop: max_steps / max_epochs reached, no data, or should_stop (past min_*)."""
     if trainer.max_steps != -1 and trainer.global_step >= trainer.max_steps:
         return True
     if trainer.max_epochs != -1 and trainer.current_epoch >= trainer.max_epochs:
@@ -62,10 +67,15 @@ def fit_done(trainer):
 
 
 def run_training_epoch(trainer):
+    """One epoch: per batch the training step, schedulers, hooks, logging and validation when due."""
     model = trainer.lightning_module
     results = trainer._train_results
     results.reset()
     trainer._results = results
+    every = trainer.reload_dataloaders_every_n_epochs
+    if every and trainer.current_epoch and trainer.current_epoch % every == 0:
+        trainer._setup_train_data()
+        trainer._setup_val_data()
     epoch, n, skip = trainer.current_epoch, trainer.num_training_batches, trainer._batches_done
     trainer._call("on_train_epoch_start")
     stopped = False
@@ -109,6 +119,7 @@ def run_training_epoch(trainer):
 
 
 def finish_epoch(trainer, completed):
+    """Epoch-interval schedulers (for a completed epoch), then on to the next epoch."""
     if completed:
         update_lr_schedulers(trainer, "epoch")
     trainer._in_epoch_end = False
@@ -118,9 +129,9 @@ def finish_epoch(trainer, completed):
 
 def _batches(loader, limit):
     """``(index, batch, is_last)`` for up to ``limit`` batches (one batch of look-ahead to know the last)."""
-    it = iter(loader)
     if limit == 0:
         return
+    it = iter(loader)
     try:
         current = next(it)
     except StopIteration:
@@ -199,7 +210,8 @@ def _training_loss(output):
         return None, extra
     if not isinstance(loss, ember.Tensor) or loss.numel() != 1 or not loss.requires_grad:
         what = (f"a {type(loss).__name__}" if not isinstance(loss, ember.Tensor) else
-                f"a tensor of shape {tuple(loss.shape)}" if loss.numel() != 1 else "a tensor that does not require grad")
+                f"a tensor of shape {tuple(loss.shape)}" if loss.numel() != 1 else
+                "a tensor that does not require grad")
         raise MisconfigurationException(f"`training_step` must return a scalar loss tensor attached to the graph "
                                         f"(requires_grad=True) for automatic optimization; it returned {what}")
     return loss, extra
@@ -240,8 +252,11 @@ def optimizer_step(trainer, optimizer, closure=None, **kwargs):
 
 
 def update_lr_schedulers(trainer, interval):
-    """Step the schedulers configured for ``interval`` ("step" or "epoch") when their frequency says so."""
-    if not trainer.lr_scheduler_configs:
+    """Step the schedulers configured for ``interval`` ("step" or "epoch") when their frequency says so.
+
+    In manual optimisation the training step steps its schedulers itself.
+    """
+    if not trainer.lr_scheduler_configs or not trainer.lightning_module.automatic_optimization:
         return
     index = (trainer._batches_that_stepped if interval == "step" else trainer.current_epoch) + 1
     for config in trainer.lr_scheduler_configs:

@@ -296,7 +296,8 @@ class LightningModule(HyperparametersMixin, nn.Module):
             nn.utils.clip_grad_value_(params, gradient_clip_val)
         else:
             raise MisconfigurationException(
-                f"`gradient_clip_algorithm` {gradient_clip_algorithm!r} is invalid. Allowed algorithms: ['value', 'norm'].")
+                f"`gradient_clip_algorithm` {gradient_clip_algorithm!r} is invalid. "
+                "Allowed algorithms: ['value', 'norm'].")
 
     def lr_scheduler_step(self, scheduler, metric):
         """Step one LR scheduler (``metric`` is the monitored value for ReduceLROnPlateau, else None)."""
@@ -339,12 +340,12 @@ class LightningModule(HyperparametersMixin, nn.Module):
         """A new instance built from the checkpoint's hyperparameters (updated by ``kwargs``) with its weights.
 
         Example:
-            >>> import os, tempfile, ember.nn as nn, emberlightning as L
+            >>> import os, tempfile, ember, ember.nn as nn, emberlightning as L
             >>> class Net(L.LightningModule):
             ...     def __init__(self, width=3):
             ...         super().__init__(); self.save_hyperparameters(); self.layer = nn.Linear(width, 1)
             >>> path = os.path.join(tempfile.mkdtemp(), "net.ckpt")
-            >>> L.Trainer(logger=False).save_checkpoint(path, model=Net(width=4), weights_only=True)
+            >>> ember.save({"state_dict": Net(width=4).state_dict(), "hyper_parameters": {"width": 4}}, path)
             >>> Net.load_from_checkpoint(path).layer.in_features
             4
         """

@@ -8,7 +8,13 @@ __all__ = ["TrainerFn", "TrainerStatus", "RunningStage", "TrainerState"]
 
 
 class TrainerFn(str, Enum):
-    """Which Trainer method is running."""
+    """Which Trainer method is running.
+
+    Example:
+        >>> from emberlightning.states import TrainerFn
+        >>> TrainerFn.FITTING == "fit"
+        True
+    """
 
     FITTING = "fit"
     VALIDATING = "validate"
@@ -17,7 +23,13 @@ class TrainerFn(str, Enum):
 
 
 class TrainerStatus(str, Enum):
-    """Whether the Trainer is running, finished or was interrupted."""
+    """Whether the Trainer is running, finished or was interrupted.
+
+    Example:
+        >>> from emberlightning.states import TrainerStatus
+        >>> TrainerStatus("finished")
+        <TrainerStatus.FINISHED: 'finished'>
+    """
 
     INITIALIZING = "initializing"
     RUNNING = "running"
@@ -26,7 +38,13 @@ class TrainerStatus(str, Enum):
 
 
 class RunningStage(str, Enum):
-    """Which loop is running."""
+    """Which loop is running.
+
+    Example:
+        >>> from emberlightning.states import RunningStage
+        >>> RunningStage.SANITY_CHECKING.value
+        'sanity_check'
+    """
 
     TRAINING = "train"
     SANITY_CHECKING = "sanity_check"

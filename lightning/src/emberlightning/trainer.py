@@ -75,7 +75,7 @@ def _resolve_device(accelerator, devices):
                                   "one device for now (multi-device training needs strategy='ddp', not supported yet)")
     if index >= count:
         raise MisconfigurationException(f"`devices={devices!r}`: there are only {count} {kind} device(s)")
-    return "cpu" if kind == "cpu" else f"{kind}:{index}"
+    return ember.empty(0, device=f"{kind}:{index}").device  # the backend's canonical spelling of that device
 
 
 class Trainer:
@@ -512,7 +512,6 @@ class Trainer:
             if ckpt is not None:
                 ckpt_io.restore_training_state(self, ckpt, path)
             self._log_hyperparams(model)
-            self._setup_val_data()
         elif ckpt is not None:
             model.on_load_checkpoint(ckpt)
             ckpt_io.load_state_dict_checked(model, ckpt["state_dict"], self._strict_loading(), path)
@@ -704,7 +703,7 @@ class Trainer:
         model = self.lightning_module
         prev, self._current_fx = self._current_fx, hook
         try:
-            for fn in self._callback_hooks.get(hook, ()):
+            for _, fn in self._callback_hooks.get(hook, ()):
                 fn(self, model, *args)
             return getattr(model, hook)(*args)
         finally:
@@ -714,8 +713,8 @@ class Trainer:
         model = self.lightning_module
         prev, self._current_fx = self._current_fx, hook
         try:
-            for fn in self._callback_hooks.get(hook, ()):
-                if monitoring is None or getattr(fn.__self__, "_monitors_metrics", False) == monitoring:
+            for cb, fn in self._callback_hooks.get(hook, ()):
+                if monitoring is None or getattr(cb, "_monitors_metrics", False) == monitoring:
                     fn(self, model, *args)
         finally:
             self._current_fx = prev
@@ -786,7 +785,7 @@ def _draw_seed():
 
 
 def _index_callback_hooks(callbacks):
-    """hook name -> the bound methods of the callbacks that override it (so unused hooks cost nothing)."""
+    """hook name -> ``(callback, bound method)`` of the callbacks that override it (unused hooks cost nothing)."""
     from .callbacks import Callback
 
     table = {}
@@ -794,7 +793,7 @@ def _index_callback_hooks(callbacks):
         if name.startswith("_") or name in ("state_key", "state_dict", "load_state_dict"):
             continue
         base = getattr(Callback, name)
-        fns = [getattr(cb, name) for cb in callbacks
+        fns = [(cb, getattr(cb, name)) for cb in callbacks
                if name in vars(cb) or getattr(type(cb), name, base) is not base]
         if fns:
             table[name] = fns

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
-    "MisconfigurationException", "PossibleUserWarning", "AttributeDict", "move_data_to_device",
+    "MisconfigurationException", "PossibleUserWarning", "AttributeDict", "apply_to_collection", "move_data_to_device",
     "extract_batch_size", "human_readable_count", "parse_duration",
 ]
 
@@ -59,7 +59,14 @@ class AttributeDict(dict):
 
 
 def apply_to_collection(data, fn):
-    """Apply ``fn`` to every Tensor inside lists, tuples, namedtuples and dicts, keeping the structure."""
+    """Apply ``fn`` to every Tensor inside lists, tuples, namedtuples and dicts, keeping the structure.
+
+    Example:
+        >>> import ember
+        >>> from emberlightning.utilities import apply_to_collection
+        >>> apply_to_collection({"a": [ember.ones(1)], "b": 3}, lambda t: t * 2)
+        {'a': [tensor([2.])], 'b': 3}
+    """
     from ember import Tensor
 
     if isinstance(data, Tensor):

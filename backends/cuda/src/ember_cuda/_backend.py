@@ -13,7 +13,7 @@ import contextlib
 import cupy
 import numpy
 
-from ember.backends import NumpyLikeBackend
+from ember.backends import HostEngine, NumpyLikeBackend
 
 from ._kernels import KERNELS
 from ._random import CuPyEngine
@@ -78,6 +78,10 @@ class CUDABackend(NumpyLikeBackend):
     def device_properties(self, index):
         return DeviceProperties(cupy.cuda.runtime.getDeviceProperties(index))
 
+    def current_stream(self, index):
+        with self.on(index):
+            return Stream.wrap(cupy.cuda.get_current_stream())
+
     def synchronize(self, index=None):
         with self.on(index):
             cupy.cuda.Device().synchronize()
@@ -135,7 +139,11 @@ class CUDABackend(NumpyLikeBackend):
 
     # --- randomness -------------------------------------------------------------
     def generator_engine(self, seed, index=None):
-        return CuPyEngine(self, seed, self.current_index() if index is None else index)
+        index = self.current_index() if index is None else index
+        try:
+            return CuPyEngine(self, seed, index)
+        except ImportError:  # CuPy without its cuRAND library: draw on the host, then copy to the GPU
+            return HostEngine(self, seed, index)
 
     # --- where CuPy differs from numpy ------------------------------------------
     def argsort(self, array, axis, descending=False, stable=False):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import cupy
 import numpy
 
-_PHILOX = cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10
 _FLOATS = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
 
 
@@ -19,6 +18,7 @@ class CuPyEngine:
 
     def __init__(self, backend, seed, index):
         self.backend, self.index = backend, index
+        self._philox = cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10  # ImportError when libcurand is missing
         self.seed(seed)
 
     def seed(self, seed):
@@ -35,7 +35,7 @@ class CuPyEngine:
     def _stream(self):
         key = numpy.random.SeedSequence([self._seed & (2**64 - 1), self._draws]).generate_state(1, numpy.uint64)[0]
         self._draws += 1
-        return cupy.random.RandomState(int(key) >> 1, method=_PHILOX)
+        return cupy.random.RandomState(int(key) >> 1, method=self._philox)
 
     def _floats(self, draw, dtype):
         nd = self.backend.native_dtype(dtype)

@@ -20,6 +20,13 @@ class Stream:
             self._s = cupy.cuda.Stream(non_blocking=True, priority=priority)
         self.device_index = self._s.device_id
 
+    @classmethod
+    def wrap(cls, cupy_stream):
+        """A Stream over an existing CuPy stream (e.g. the current one)."""
+        s = cls.__new__(cls)
+        s._s, s.device_index = cupy_stream, cupy_stream.device_id
+        return s
+
     def query(self):
         return self._s.done
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 
+from .. import _autocast
 from . import _state
 from .node import Op, _raise_freed
 
@@ -140,6 +141,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=None
     ``leaf_ids`` is given (``autograd.grad``, ``backward(inputs=...)``) only the
     nodes leading to those leaves or to the captured tensors run.
     """
+    if _autocast.active:  # backward runs with autocast off, as in torch
+        with _autocast.suspended():
+            return run_backward(outputs, grad_outputs, retain_graph, create_graph, capture, leaf_ids)
     if retain_graph is None:
         retain_graph = create_graph
     if _make is None:

@@ -13,6 +13,7 @@ import enum
 import os
 import sys
 import traceback
+import warnings
 from datetime import timedelta
 
 __all__ = [
@@ -95,11 +96,13 @@ def is_nccl_available():
         >>> isinstance(dist.is_nccl_available(), bool)
         True
     """
-    try:
-        from cupy.cuda import nccl
-    except Exception:
-        return False
-    return getattr(nccl, "available", True)
+    with warnings.catch_warnings():  # CuPy warns when it finds no libnccl: that is the answer, not a problem
+        warnings.simplefilter("ignore")
+        try:
+            from cupy.cuda import nccl
+        except Exception:
+            return False
+    return bool(getattr(nccl, "available", True))
 
 
 class Work:
@@ -403,14 +406,13 @@ def _install_abort_hook(comm):
     previous = sys.excepthook
 
     def abort_on_error(kind, value, tb):
-        rank = comm.Get_rank()
-        sys.stderr.write(f"[rank {rank}] uncaught {kind.__name__}; aborting all ranks\n")
+        if comm.Get_size() == 1:
+            return previous(kind, value, tb)
+        sys.stdout.flush()
+        sys.stderr.write(f"[rank {comm.Get_rank()}] uncaught {kind.__name__}; aborting all ranks\n")
         sys.stderr.write("".join(traceback.format_exception(kind, value, tb)))
         sys.stderr.flush()
-        sys.stdout.flush()
-        if comm.Get_size() > 1:
-            comm.Abort(1)
-        previous(kind, value, tb)
+        comm.Abort(1)
 
     abort_on_error._ember_abort = True
     sys.excepthook = abort_on_error

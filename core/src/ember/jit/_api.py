@@ -41,12 +41,15 @@ def build_module(fn, inputs, *, mode="trace", strict=True, symbols=None):
                 reason = f"the function fails at other sizes ({type(exc).__name__}: {exc})"
         g.symbols = [] if reason else symbols
         g.fixed_reason = reason
+    from ._passes import eliminate_dead_code
+
+    eliminate_dead_code(g)
     tensors = {}
     if isinstance(fn, Module):
         sd = fn.state_dict(keep_vars=True)
         tensors = {v.name: sd[v.name] for v in g.params}
     name = type(fn).__name__ if isinstance(fn, Module) else getattr(fn, "__name__", "function")
-    return GraphModule(g, tensors, name)
+    return GraphModule(g, tensors, name).train(fn.training if isinstance(fn, Module) else False)
 
 
 def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inputs=None, check_tolerance=1e-5,

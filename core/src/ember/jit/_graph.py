@@ -70,6 +70,12 @@ class Sym:
     def __init__(self, terms):
         self.terms = tuple((int(c), tuple(s)) for c, s in terms if c)
 
+    def __eq__(self, other):
+        return type(other) is Sym and other.terms == self.terms
+
+    def __hash__(self):
+        return hash(self.terms)
+
     def eval(self, sizes):
         total = 0
         for c, syms in self.terms:
@@ -268,8 +274,7 @@ def format_graph(g):
     for n in g.nodes:
         outs = ", ".join(f"{v.label()} : {_type_str(v)}" for v in n.outputs)
         ins = [v.label() for v in n.inputs]
-        if n.args not in ((), None):
-            ins.append(_arg_str(n.args)[1:-1] if type(n.args) is tuple else _arg_str(n.args))
+        ins += [_arg_str(a) for a in n.args] if type(n.args) is tuple else [_arg_str(n.args)]
         where = f"  # {n.scope}" if n.scope else ""
         lines.append(f"  {outs} = {n.short}({', '.join(i for i in ins if i)}){where}")
     lines.append(f"  return {_arg_str(g.output)}")

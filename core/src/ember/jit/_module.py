@@ -11,7 +11,7 @@ from __future__ import annotations
 from .._tensor import Tensor, apply
 from ..nn.modules.module import Module
 from ..nn.parameter import Parameter
-from ._graph import Struct, Sym, build, format_graph, is_static, python_code, structs
+from ._graph import Struct, Sym, build, format_graph, is_static, node_reads, python_code, structs
 from ._tracer import flatten
 
 
@@ -43,11 +43,20 @@ class _Program:
             for v in node.outputs:
                 v.slot = n
                 n += 1
-        for node in graph.nodes:
+        last = {}  # slot -> index of the last step reading it: intermediates are dropped there (memory is reused)
+        for k, node in enumerate(graph.nodes):
+            for v in node_reads(node):
+                last[v.slot] = k
+        keep = {v.slot for v in graph.output_values()}
+        dead = [[] for _ in graph.nodes]
+        for slot, k in last.items():
+            if slot >= len(order) and slot not in keep:
+                dead[k].append(slot)
+        for k, node in enumerate(graph.nodes):
             args = _prebuild(node.args)
             outs = tuple(v.slot for v in node.outputs)
             ins = tuple(v.slot for v in node.inputs)
-            self.steps.append((node.kind, node.fn, ins, args, is_static(args), outs))
+            self.steps.append((node.kind, node.fn, ins, args, is_static(args), outs, tuple(dead[k])))
         self.n_slots = n
         self.n_fixed = len(order)
         self.sym_places = [places[0] for places in graph.symbols]
@@ -58,7 +67,7 @@ class _Program:
         vals[:len(inputs)] = inputs
         vals[len(inputs):self.n_fixed] = fixed_tail
         sizes = [inputs[i]._data.shape[d] for i, d in self.sym_places]
-        for kind, fn, ins, args, static, outs in self.steps:
+        for kind, fn, ins, args, static, outs, dead in self.steps:
             if kind == "op":
                 r = apply(fn, [vals[i] for i in ins], *(args if static else build(args, vals, sizes)))
             elif kind == "call":
@@ -69,11 +78,13 @@ class _Program:
 
                 shape, value, dtype = build(args, vals, sizes)
                 r = full(shape, value, dtype=dtype, device=inputs[0].device if inputs else None)
-            if type(r) is tuple:
+            if isinstance(r, tuple):
                 for slot, t in zip(outs, r):
                     vals[slot] = t
             else:
                 vals[outs[0]] = r
+            for slot in dead:
+                vals[slot] = None
         return _unflatten_output(self.output, vals)
 
 

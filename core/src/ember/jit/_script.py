@@ -17,7 +17,7 @@ _PROXY_BATCH = 2  # not 1: batch-1 shortcuts (squeeze, batch statistics) would b
 
 def _proxy_inputs(module):
     """Placeholder inputs for ``module``, from the first submodule whose input size is known."""
-    from .. import _creation, _random
+    from .. import _creation, _dtype, _random
     from ..nn.modules import linear, rnn, sparse
 
     for name, sub in module.named_modules():
@@ -26,7 +26,7 @@ def _proxy_inputs(module):
         if isinstance(sub, linear.Linear):
             return (_random.randn(_PROXY_BATCH, sub.in_features, dtype=dtype),)
         if isinstance(sub, sparse.Embedding):
-            return (_creation.zeros(_PROXY_BATCH, 3, dtype=_creation.int64 if hasattr(_creation, "int64") else None).long(),)
+            return (_creation.zeros(_PROXY_BATCH, 3, dtype=_dtype.int64),)
         if isinstance(sub, rnn.RNNBase):
             return (_random.randn(_PROXY_BATCH, 3, sub.input_size, dtype=dtype),)
         embed = getattr(sub, "embed_dim", None)

@@ -79,17 +79,30 @@ def _guard(name, what):
 
 
 # --- leaf functions ----------------------------------------------------------------------------
-def leaf_functions():
-    """``{name: function}``: public functions recorded as one call node (their internals read array values)."""
-    from ..ops import pool
+_LEAVES = {}
 
-    return {"max_pool": pool.max_pool, "adaptive_max_pool": pool.adaptive_max_pool}
+
+def leaf_functions():
+    """``{name: function}``: public functions recorded as one call node (they compute indices on raw arrays).
+
+    Example:
+        >>> sorted(leaf_functions())[:3]
+        ['adaptive_max_pool', 'argmax', 'argmin']
+    """
+    if not _LEAVES:
+        from ..ops import indexing, pool, reduction, sort
+
+        _LEAVES.update(
+            max_pool=pool.max_pool, adaptive_max_pool=pool.adaptive_max_pool, max=reduction.max, min=reduction.min,
+            argmax=reduction.argmax, argmin=reduction.argmin, median=reduction.median, mode=reduction.mode,
+            sort=sort.sort, argsort=sort.argsort, topk=sort.topk, kthvalue=sort.kthvalue, nonzero=indexing.nonzero)
+    return _LEAVES
 
 
 def _patch_points(functions):
     """Every ``(module, attribute, original)`` in Ember's loaded modules that binds one of ``functions``."""
     wanted = {id(f): f for f in functions}
-    points = []
+    points = [(Tensor, attr, val) for attr, val in list(vars(Tensor).items()) if id(val) in wanted and val is wanted[id(val)]]
     for name, mod in list(sys.modules.items()):
         if mod is None or not (name == "ember" or name.startswith("ember.")) or name.startswith("ember.jit"):
             continue
@@ -187,7 +200,7 @@ class Recorder:
             return out
         enc = (self.encode(tuple(args), None), self.encode(dict(kwargs), None))
         ins = [leaf.value for leaf in _refs(enc) if leaf.tensor]
-        outs = out if isinstance(out, tuple) else (out,)
+        outs = tuple(out) if isinstance(out, tuple) else (out,)
         self._finish(Node("call", name, fn, ins, enc, (), self.scope[-1]), outs)
         return out
 

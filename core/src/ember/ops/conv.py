@@ -20,6 +20,7 @@ import math
 from .._tensor import apply
 from ..autograd.node import Op
 from ._registry import export
+from .. import _autocast
 
 __all__ = []
 
@@ -321,6 +322,8 @@ def _add_bias(y, bias, nd):
 
 def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
     op = f"conv{nd}d"
+    if _autocast.active:
+        input, weight, bias = _autocast.low(input, weight, bias)
     x, unbatched = _batched(input, nd, op)
     _check_conv(x, weight, bias, groups, False)
     stride, dilation = ntuple(stride, nd, "stride"), ntuple(dilation, nd, "dilation")
@@ -365,6 +368,8 @@ def transposed_size(in_sp, kernel, stride, padding, output_padding, dilation):
 
 def _conv_transpose(nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
     op = f"conv_transpose{nd}d"
+    if _autocast.active:
+        input, weight, bias = _autocast.low(input, weight, bias)
     if isinstance(padding, str):
         raise TypeError(f"{op}(): argument 'padding' must be tuple of ints, not str")
     x, unbatched = _batched(input, nd, op)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .. import _dtype
+from .. import _autocast, _dtype
 from .._tensor import Tensor, _make, apply
 from ..autograd.node import Op
 from ._registry import export
@@ -724,8 +724,16 @@ _ALIASES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "asinh": "arcs
             "atanh": "arctanh"}
 
 
+_AUTOCAST_FLOAT32 = {"exp", "expm1", "log", "log10", "log2", "log1p", "reciprocal", "rsqrt", "sinh", "cosh", "tan",
+                     "asin", "acos", "erfinv"}  # torch's autocast runs these in float32
+
+
 def _unary_function(name, op, summary, example, result):
+    float32 = name in _AUTOCAST_FLOAT32
+
     def fn(input):
+        if float32 and _autocast.active:
+            (input,) = _autocast.full(name, input)
         return apply(op, (_floating(input),))
 
     fn.__name__ = fn.__qualname__ = name

@@ -7,13 +7,15 @@ from .._tensor import Tensor, apply
 from ..autograd.node import Op
 from ._registry import export
 from ._util import cast, promote, sum_to, wrap_dim
+from .. import _autocast
 
 
 class Matmul(Op):
     save_inputs = True
 
     def forward(self, be, a, b):
-        return be.xp.matmul(a, b)
+        out = be.xp.matmul(a, b)
+        return out if out.dtype == a.dtype else be.xp.astype(out, a.dtype)  # numpy's bfloat16 matmul gives float32
 
     def backward(self, g):
         a, b = self.saved()
@@ -49,6 +51,8 @@ def matmul(input, other):
         >>> (ember.ones(2, 3) @ ember.ones(3)).tolist()
         [3.0, 3.0]
     """
+    if _autocast.active:
+        input, other = _autocast.low(input, other)
     a, b = promote("matmul", input, other)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
@@ -310,6 +314,8 @@ def _scaled_sum(input, product, beta, alpha):
 
 def _addfn(name, product, doc):
     def fn(input, a, b, *, beta=1, alpha=1):
+        if _autocast.active:
+            input, a, b = _autocast.low(input, a, b)
         return _scaled_sum(input, product(a, b), beta, alpha)
 
     fn.__name__ = name

@@ -10,6 +10,7 @@ from .._tensor import Tensor, _make, apply
 from ..autograd.node import Op
 from ._registry import FUNCTIONS, export
 from ._util import cast, promote, wrap_dim, wrap_dims
+from .. import _autocast
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -138,6 +139,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         >>> ember.sum(x), x.sum(dim=0), x.sum(1, keepdim=True).shape
         (tensor(10), tensor([4, 6]), ember.Size([2, 1]))
     """
+    if _autocast.active and dtype is None:
+        input, = _autocast.full("sum", input)
     dims = wrap_dims(dim, input.ndim, "sum")
     x = cast(input, _sum_dtype(input, dtype))
     if input.ndim == 0:
@@ -235,6 +238,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         >>> ember.prod(ember.tensor([[1, 2], [3, 4]]), 1)
         tensor([ 2, 12])
     """
+    if _autocast.active and dtype is None:
+        input, = _autocast.full("prod", input)
     x = cast(input, _sum_dtype(input, dtype))
     dims = _dims(input, dim, "prod")
     return apply(Prod, (x,), dims, keepdim)
@@ -483,6 +488,8 @@ def logsumexp(input, dim=(), keepdim=False):
         >>> ember.logsumexp(ember.tensor([1000.0, 1000.0]), 0)
         tensor(1000.6932)
     """
+    if _autocast.active:
+        input, = _autocast.full("logsumexp", input)
     if input.dtype.category < 2:
         input = cast(input, _dtype.get_default_dtype())
     dims = _dims(input, dim, "logsumexp")

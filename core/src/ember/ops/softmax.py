@@ -6,7 +6,7 @@ maximum is subtracted before exponentiating), so logits of +-1e4 stay finite.
 
 from __future__ import annotations
 
-from .. import _dtype
+from .. import _autocast, _dtype
 from .._tensor import _make, apply
 from ..autograd import _state
 from ..autograd.node import Op
@@ -53,6 +53,8 @@ def _prepare(input, dim, dtype, op):
         input = cast(input, _dtype.to_dtype(dtype))
     elif input.dtype.category < 2:
         raise RuntimeError(f'"{op}_lastdim_kernel_impl" not implemented for \'{input.dtype}\'')
+    elif _autocast.active:
+        (input,) = _autocast.full(op, input)
     return input, wrap_dim(dim, input.ndim, op)
 
 

@@ -22,7 +22,8 @@ class GradientAccumulationScheduler(Callback):
         if not scheduling:
             raise TypeError("Empty dict cannot be interpreted correct")
         if any(not isinstance(k, int) or k < 0 for k in scheduling):
-            raise MisconfigurationException(f"Epoch should be an int greater than or equal to 0. Got {list(scheduling)}.")
+            raise MisconfigurationException(f"Epoch should be an int greater than or equal to 0. Got "
+                                            f"{list(scheduling)}.")
         if any(not isinstance(v, int) or v < 1 for v in scheduling.values()):
             raise MisconfigurationException(f"All values should be integers greater than or equal to 1. Got "
                                             f"{list(scheduling.values())}.")

@@ -147,8 +147,8 @@ class ModelCheckpoint(Callback):
         return candidates
 
     def _save_latest(self, trainer, candidates):
-        path = self._unique_path(trainer, self.format_checkpoint_name(candidates))
         previous = self.best_model_path
+        path = self._unique_path(self.format_checkpoint_name(candidates), previous if self.save_top_k != -1 else None)
         self.best_model_path = path
         self._write(trainer, path)
         if previous and previous != path and self.save_top_k != -1:
@@ -166,8 +166,9 @@ class ModelCheckpoint(Callback):
             current = math.inf if self.mode == "min" else -math.inf
         if not self._better_than_kth(current):
             return
-        path = self._unique_path(trainer, self.format_checkpoint_name(candidates))
-        if len(self.best_k_models) == self.save_top_k and self.save_top_k > 0:
+        full = len(self.best_k_models) == self.save_top_k and self.save_top_k > 0
+        path = self._unique_path(self.format_checkpoint_name(candidates), self.kth_best_model_path if full else None)
+        if full:
             drop = self.kth_best_model_path
             self.best_k_models.pop(drop, None)
             if drop != path:
@@ -181,7 +182,8 @@ class ModelCheckpoint(Callback):
         self.best_model_score = self.best_k_models[self.best_model_path]
         if self.verbose:
             print(f"Epoch {trainer.current_epoch}, global step {trainer.global_step}: {self.monitor!r} reached "
-                  f"{current:.5f} (best {self.best_model_score:.5f}), saving model to {path!r} as top {self.save_top_k}")
+                  f"{current:.5f} (best {self.best_model_score:.5f}), saving model to {path!r} as top "
+                  f"{self.save_top_k}")
         self._write(trainer, path)
 
     def _better_than_kth(self, current):
@@ -190,9 +192,9 @@ class ModelCheckpoint(Callback):
         return current < self.kth_value if self.mode == "min" else current > self.kth_value
 
     def _save_last(self, trainer, candidates):
-        name = self.format_checkpoint_name(candidates, self.CHECKPOINT_NAME_LAST)
-        path = os.path.join(self.dirpath, name)
-        previous, self.last_model_path = self.last_model_path, path
+        previous = self.last_model_path
+        path = self._unique_path(self.format_checkpoint_name(candidates, self.CHECKPOINT_NAME_LAST), previous)
+        self.last_model_path = path
         self._write(trainer, path)
         if previous and previous != path and previous not in self.best_k_models and previous != self.best_model_path:
             self._remove(trainer, previous)
@@ -207,13 +209,14 @@ class ModelCheckpoint(Callback):
         if path and os.path.exists(path):
             os.remove(path)
 
-    def _unique_path(self, trainer, name):
+    def _unique_path(self, name, replacing):
+        """``dirpath/name``, or ``name-vN`` when that file exists and is not the one being replaced."""
         path = os.path.join(self.dirpath, name)
         if not self._enable_version_counter:
             return path
         version = self.STARTING_VERSION
         stem = name[:-len(self.FILE_EXTENSION)]
-        while os.path.exists(path) and path not in self.best_k_models and path != self.best_model_path:
+        while os.path.exists(path) and path != replacing:
             path = os.path.join(self.dirpath, f"{stem}{self.CHECKPOINT_JOIN_CHAR}v{version}{self.FILE_EXTENSION}")
             version += 1
         return path

@@ -131,8 +131,9 @@ class TQDMProgressBar(ProgressBar):
         >>> import io
         >>> from emberlightning.callbacks import TQDMProgressBar
         >>> bar = TQDMProgressBar(file=io.StringIO(), use_tqdm=False)
-        >>> bar._draw("main", "Epoch 0", 5, 10, {"loss": 0.25}); bar._lines["main"].file.getvalue()[:27]
-        '\\rEpoch 0:  50%|█████     | 5'
+        >>> bar._draw("main", "Epoch 0", 5, 10, {"loss": 0.25})
+        >>> bar._lines["main"].file.getvalue().split(" [")[0]
+        '\\rEpoch 0:  50%|█████     | 5/10'
     """
 
     def __init__(self, refresh_rate=1, process_position=0, leave=False, file=None, use_tqdm=None):

@@ -23,7 +23,7 @@ class CSVLogger(Logger):
         >>> from emberlightning.loggers import CSVLogger
         >>> logger = CSVLogger(tempfile.mkdtemp(), name="demo")
         >>> logger.log_metrics({"loss": 0.5, "epoch": 0}, step=0); logger.save()
-        >>> open(logger.log_dir + "/metrics.csv").read().splitlines()
+        >>> import pathlib; pathlib.Path(logger.log_dir, "metrics.csv").read_text().splitlines()
         ['epoch,loss,step', '0,0.5,0']
     """
 

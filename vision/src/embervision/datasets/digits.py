@@ -20,7 +20,7 @@ def _load():
 class Digits:
     """Handwritten digits 0-9 as 8x8 grayscale images (pixel values 0..16 scaled to 0..255).
 
-    Every fifth image (360 of 1,797) forms the test split; the other 1,437 the
+    Every fifth image (359 of 1,797) forms the test split; the other 1,438 the
     training split. Items are ``(PIL.Image, int)`` like torchvision's MNIST, so
     ``transforms.ToTensor()`` gives a 1x8x8 float tensor in [0, 1].
 

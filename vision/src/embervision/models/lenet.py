@@ -49,7 +49,7 @@ def lenet5(*, weights=None, num_classes=10, **kwargs):
     Example:
         >>> from embervision.models import lenet5
         >>> sum(p.numel() for p in lenet5(image_size=28).parameters())
-        44426
+        85822
     """
     if weights is not None:
         raise ValueError("lenet5: no pretrained weights are bundled; load a state dict with load_state_dict")

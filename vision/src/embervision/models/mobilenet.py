@@ -61,8 +61,8 @@ class MobileNetV2(nn.Module):
     Example:
         >>> import ember
         >>> from embervision.models import MobileNetV2
-        >>> MobileNetV2(num_classes=3, width_mult=0.25)(ember.zeros(1, 3, 32, 32)).shape
-        ember.Size([1, 3])
+        >>> MobileNetV2(num_classes=3, width_mult=0.25)(ember.zeros(2, 3, 32, 32)).shape
+        ember.Size([2, 3])
     """
 
     def __init__(self, num_classes=1000, width_mult=1.0, inverted_residual_setting=None, round_nearest=8,
@@ -211,8 +211,8 @@ class MobileNetV3(nn.Module):
         >>> from embervision.models import MobileNetV3
         >>> from embervision.models.mobilenet import mobilenet_v3_config
         >>> cfg, last = mobilenet_v3_config("mobilenet_v3_small", width_mult=0.5)
-        >>> MobileNetV3(cfg, last, num_classes=4)(ember.zeros(1, 3, 32, 32)).shape
-        ember.Size([1, 4])
+        >>> MobileNetV3(cfg, last, num_classes=4)(ember.zeros(2, 3, 32, 32)).shape
+        ember.Size([2, 4])
     """
 
     def __init__(self, inverted_residual_setting, last_channel, num_classes=1000, block=None, norm_layer=None,

@@ -106,8 +106,8 @@ class ResNet(nn.Module):
         >>> import ember
         >>> from embervision.models import ResNet
         >>> from embervision.models.resnet import BasicBlock
-        >>> ResNet(BasicBlock, [1, 1, 1, 1], num_classes=3)(ember.zeros(1, 3, 32, 32)).shape
-        ember.Size([1, 3])
+        >>> ResNet(BasicBlock, [1, 1, 1, 1], num_classes=3)(ember.zeros(2, 3, 32, 32)).shape
+        ember.Size([2, 3])
     """
 
     def __init__(self, block, layers, num_classes=1000, zero_init_residual=False, groups=1, width_per_group=64,

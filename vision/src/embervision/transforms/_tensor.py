@@ -202,8 +202,8 @@ def adjust_hue(img, factor):
     hsv = _rgb_to_hsv(x)
     h, s, v = hsv.unbind(-3)
     out = _hsv_to_rgb(ember.stack([(h + factor) % 1.0, s, v], dim=-3))
-    if not dtype.is_floating_point:
-        return (out * max_value(dtype)).to(dtype)
+    if not dtype.is_floating_point:  # back as convert_image_dtype does: scale by max + 1 - eps, truncate
+        return (out * (max_value(dtype) + 1.0 - 1e-3)).to(dtype)
     return out
 
 

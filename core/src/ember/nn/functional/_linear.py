@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..._tensor import apply
 from ...autograd.node import Op
+from ... import _autocast
 
 __all__ = ["linear", "bilinear"]
 
@@ -16,6 +17,8 @@ class Linear(Op):
     def forward(self, be, x, w, b=None):
         xp = be.xp
         out = xp.matmul(x, xp.permute_dims(w, (1, 0)))
+        if out.dtype != x.dtype:  # numpy's bfloat16 matmul gives float32
+            out = xp.astype(out, x.dtype)
         return out if b is None else out + b
 
     def backward(self, g):
@@ -46,6 +49,8 @@ def linear(input, weight, bias=None):
         tensor([[3., 4., 5., 6.],
                 [3., 4., 5., 6.]])
     """
+    if _autocast.active:
+        input, weight, bias = _autocast.low(input, weight, bias)
     if input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
         other = input.dtype if input.dtype is not weight.dtype else bias.dtype
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dtype_name(other)} and {_dtype_name(weight.dtype)}")

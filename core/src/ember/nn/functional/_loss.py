@@ -18,6 +18,7 @@ from ...autograd.node import Op
 from ...ops import softmax as _sm
 from ...ops.elementwise import where
 from ._activation import logsigmoid
+from ... import _autocast
 
 __all__ = [
     "l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -82,6 +83,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
         >>> F.l1_loss(ember.tensor([1.0, 2.0]), ember.tensor([0.0, 4.0]))
         tensor(1.5000)
     """
+    if _autocast.active:
+        input, target = _autocast.full("l1_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _warn_broadcast(input, target)
     return _weighted((input - target).abs(), weight, input, reduction)
@@ -95,6 +98,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         >>> F.mse_loss(ember.tensor([1.0, 2.0]), ember.tensor([0.0, 4.0]))
         tensor(2.5000)
     """
+    if _autocast.active:
+        input, target = _autocast.full("mse_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _warn_broadcast(input, target)
     return _weighted((input - target).square(), weight, input, reduction)
@@ -114,6 +119,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         >>> F.smooth_l1_loss(ember.tensor([0.5, 3.0]), ember.zeros(2), reduction="none")
         tensor([0.1250, 2.5000])
     """
+    if _autocast.active:
+        input, target = _autocast.full("smooth_l1_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
@@ -130,6 +137,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         >>> F.huber_loss(ember.tensor([0.5, 3.0]), ember.zeros(2), reduction="none", delta=2.0)
         tensor([0.1250, 4.0000])
     """
+    if _autocast.active:
+        input, target = _autocast.full("huber_loss", input, target)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_broadcast(input, target)
@@ -168,6 +177,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         >>> F.binary_cross_entropy(ember.tensor([0.5, 1.0]), ember.tensor([1.0, 0.0]), reduction="none")
         tensor([  0.6931, 100.0000])
     """
+    if _autocast.active:
+        input, target = _autocast.full("binary_cross_entropy", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if target.shape != input.shape:
@@ -190,6 +201,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         >>> F.binary_cross_entropy_with_logits(ember.tensor([-1e4, 0.0, 1e4]), ember.tensor([1.0, 1.0, 1.0]), reduction="none")
         tensor([1.0000e+04, 6.9315e-01, 0.0000e+00])
     """
+    if _autocast.active:
+        input, target = _autocast.full("binary_cross_entropy_with_logits", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if target.shape != input.shape:
@@ -214,6 +227,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         >>> F.kl_div(ember.tensor([[0.25, 0.75]]).log(), p, reduction="batchmean")
         tensor(0.1438)
     """
+    if _autocast.active:
+        input, target = _autocast.full("kl_div", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if reduction == "mean":
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
@@ -238,6 +253,8 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
         >>> F.poisson_nll_loss(ember.tensor([0.0, 1.0]), ember.tensor([1.0, 2.0]), reduction="none")
         tensor([1.0000, 0.7183])
     """
+    if _autocast.active:
+        input, target = _autocast.full("poisson_nll_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
@@ -287,6 +304,8 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
         >>> F.cosine_embedding_loss(a, b, ember.tensor([1, -1]), reduction="none")
         tensor([0., 0.])
     """
+    if _autocast.active:
+        input1, input2 = _autocast.full("cosine_embedding_loss", input1, input2)
     reduction = _reduction(size_average, reduce, reduction)
     if input1.ndim != input2.ndim or input1.ndim not in (1, 2):
         raise RuntimeError(f"cosine_embedding_loss: expected 1D or 2D inputs of the same dimension, got {input1.ndim}D and {input2.ndim}D")
@@ -307,6 +326,8 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
         >>> F.margin_ranking_loss(ember.tensor([1.0, 1.0]), ember.tensor([0.0, 2.0]), ember.tensor([1.0, 1.0]), reduction="none")
         tensor([0., 1.])
     """
+    if _autocast.active:
+        input1, input2 = _autocast.full("margin_ranking_loss", input1, input2)
     reduction = _reduction(size_average, reduce, reduction)
     if not input1.ndim == input2.ndim == target.ndim:
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
@@ -364,6 +385,8 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
         >>> F.hinge_embedding_loss(ember.tensor([0.3, 0.3]), ember.tensor([1.0, -1.0]), reduction="none")
         tensor([0.3000, 0.7000])
     """
+    if _autocast.active:
+        input, target = _autocast.full("hinge_embedding_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     loss = where(target != 1, (margin - input).clamp(min=0), 0.0) + where(target != -1, input, 0.0)
     return _reduce(loss, reduction)
@@ -393,6 +416,8 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
         >>> F.soft_margin_loss(ember.tensor([0.0, 1e4]), ember.tensor([1.0, 1.0]), reduction="none")
         tensor([0.6931, 0.0000])
     """
+    if _autocast.active:
+        input, target = _autocast.full("soft_margin_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     return _reduce(0 - logsigmoid(target * input), reduction)  # 0 - x: a zero loss prints as 0, not -0
 
@@ -405,6 +430,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         >>> F.multi_margin_loss(ember.tensor([[0.1, 0.2, 0.4, 0.8]]), ember.tensor([3]))
         tensor(0.3250)
     """
+    if _autocast.active:
+        input, = _autocast.full("multi_margin_loss", input)
     reduction = _reduction(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
@@ -471,6 +498,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         >>> F.nll_loss(logp, ember.tensor([0, 2]), reduction="none")
         tensor([0.6931, 0.2231])
     """
+    if _autocast.active:
+        input, = _autocast.full("nll_loss", input)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if input.ndim == 0:
@@ -508,6 +537,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         >>> F.cross_entropy(ember.zeros(1, 4), ember.tensor([[0.25, 0.25, 0.25, 0.25]]))
         tensor(1.3863)
     """
+    if _autocast.active:
+        input, = _autocast.full("cross_entropy", input)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:

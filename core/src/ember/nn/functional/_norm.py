@@ -14,6 +14,7 @@ from ...autograd import _state
 from ...autograd.grad_mode import no_grad
 from ...autograd.node import Op
 from ...ops._util import cast, sum_to
+from ... import _autocast
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "local_response_norm"]
 
@@ -211,6 +212,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         >>> F.layer_norm(ember.tensor([[1.0, 3.0]]), (2,), eps=0.0)
         tensor([[-1.,  1.]])
     """
+    if _autocast.active:
+        input, weight, bias = _autocast.full("layer_norm", input, weight, bias)
     dims = _check_normalized(input, normalized_shape, weight, bias)
     shape = tuple(input.shape[dims[0]:])
     return cast(_norm_affine(_float(input), dims, eps, weight, bias, shape)[0], input.dtype)
@@ -225,6 +228,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         >>> F.group_norm(ember.tensor([[1.0, 3.0, 5.0, 9.0]]), 2, eps=0.0)
         tensor([[-1.,  1., -1.,  1.]])
     """
+    if _autocast.active:
+        input, weight, bias = _autocast.full("group_norm", input, weight, bias)
     if input.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
     n, c = input.shape[0], input.shape[1]

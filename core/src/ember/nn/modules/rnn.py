@@ -5,10 +5,11 @@ recurrence of each direction as one primitive (:class:`_Scan`): a Python loop ov
 backend arrays, with the exact backward (backpropagation through time) written on arrays
 as well. Composed from Ember ops, one LSTM step costs about 15 graph nodes forward and as
 many backward; per-step op overhead would dominate the small matmuls of typical layers.
-The cell formulas (:func:`lstm_cell`, :func:`gru_cell`, :func:`rnn_cell`) are written once,
-generic over arrays and tensors: the cells and the fused scans both call them, and a
-backward that must itself be differentiable (``create_graph=True``) re-runs the scan in
-Ember ops and differentiates that.
+The cell formulas (:func:`lstm_cell`, :func:`gru_cell`, :func:`rnn_cell`) serve the cells and
+the scans' Ember-op form; :func:`gru_cell` and :func:`rnn_cell` are generic over arrays and
+tensors and also run the array scans (the LSTM scan fuses its four gate activations into one
+tanh). A backward that must itself be differentiable (``create_graph=True``) re-runs the scan
+in Ember ops and differentiates that.
 
 Packed sequences run natively: the rows of step ``t`` are the first ``batch_sizes[t]`` rows
 of the state, so a padded batch is simply the packed case with equal batch sizes.
@@ -22,7 +23,7 @@ import numbers
 import warnings
 
 from ... import _creation
-from ..._tensor import Tensor, _make, apply
+from ..._tensor import _make, apply
 from ...autograd import _state
 from ...autograd.node import Op
 from ...ops.join import cat, stack
@@ -219,8 +220,10 @@ class _LSTMScan(_Scan):
 
     def run(self, xp, xg, w_hh, h0, c0, w_hr=None):
         n = c0.shape[-1]
-        half, one, zero = (xp.full((n,), v, dtype=xg.dtype) for v in (0.5, 1.0, 0.0))
-        self.scale, shift = xp.concat([half, half, one, half]), xp.concat([half, half, zero, half])
+        # per-column constants, broadcast to full rows once: numpy broadcasts a row vector slowly
+        half, one, zero = (xp.full((h0.shape[0], n), v, dtype=xg.dtype) for v in (0.5, 1.0, 0.0))
+        scale, shift = xp.concat([half, half, one, half], axis=1), xp.concat([half, half, zero, half], axis=1)
+        self.slope_scale = scale * scale
         w_t = _row_major(xp, _t(xp, w_hh))
         wr_t = None if w_hr is None else _row_major(xp, _t(xp, w_hr))
         h, c = h0, c0
@@ -228,8 +231,9 @@ class _LSTMScan(_Scan):
         outs = []
         for off, bs in self.steps:
             hp, cp = _rows(h, bs), _rows(c, bs)
-            t = xp.tanh((xg[off:off + bs, ...] + hp @ w_t) * self.scale)
-            a = t * self.scale + shift
+            sc = _rows(scale, bs)
+            t = xp.tanh((xg[off:off + bs, ...] + hp @ w_t) * sc)
+            a = t * sc + _rows(shift, bs)
             c2 = a[:, n:2 * n] * cp + a[:, :n] * a[:, 2 * n:3 * n]
             tc = xp.tanh(c2)
             ht = a[:, 3 * n:] * tc
@@ -243,7 +247,6 @@ class _LSTMScan(_Scan):
     def grads(self, xp, inputs, g_out, g_h, g_c):
         xg, w_hh, h0, c0, *w_hr = inputs
         n = c0.shape[-1]
-        slope_scale = self.scale * self.scale
         dh, dc = self._initial(xp, g_h, h0), self._initial(xp, g_c, c0)
         d_pre, d_hn = [], []
         for k in range(len(self.steps) - 1, -1, -1):
@@ -254,7 +257,8 @@ class _LSTMScan(_Scan):
                 d = d @ w_hr[0]
             i, f, g, o = (a[:, j * n:(j + 1) * n] for j in range(4))
             dcc = _rows(dc, d.shape[0]) + d * (o * (1 - tc * tc))
-            dp = xp.concat([dcc * g, dcc * cp, dcc * i, d * tc], axis=1) * ((1 - t * t) * slope_scale)
+            slope = (1 - t * t) * _rows(self.slope_scale, d.shape[0])
+            dp = xp.concat([dcc * g, dcc * cp, dcc * i, d * tc], axis=1) * slope
             d_pre.append(dp)
             dh, dc = _merge(xp, dp @ w_hh, dh), _merge(xp, dcc * f, dc)
         d_pre.reverse()

@@ -1,0 +1,245 @@
+"""The CUDA plugin: registration and errors everywhere; its numpy-checkable parts on a CuPy stand-in; real GPU runs."""
+
+import re
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import ember
+
+ember_cuda = pytest.importorskip("ember_cuda", reason="ember-cuda is not installed")
+GPU = ember.cuda.is_available()
+needs_gpu = pytest.mark.skipif(not GPU, reason="no usable GPU (CuPy missing or no device)")
+no_gpu = pytest.mark.skipif(GPU, reason="a GPU is usable here")
+
+
+# --- registration and the errors without a GPU ------------------------------------------------
+def test_registered_through_the_entry_point():
+    host = ember.plugins.host()
+    assert "cuda" in host.device_types()
+    assert host.registry.provider("cuda") == "cuda"
+    assert "cuda" not in host.failures
+
+
+def test_import_ember_does_not_import_cupy():
+    code = ("import sys, ember; ember.plugins.host().device_types(); ember.zeros(2) + 1; "
+            "print('cupy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_device_strings_parse_without_a_gpu():
+    d = ember.device("cuda:1")
+    assert (d.type, d.index, str(d)) == ("cuda", 1, "cuda:1")
+    assert ember.device("cuda", 0) == ember.device("cuda:0")
+
+
+@no_gpu
+def test_without_a_gpu_cuda_is_unavailable_and_tensors_fail_clearly():
+    assert ember.cuda.is_available() is False
+    assert ember.cuda.device_count() == 0
+    for spec in ("cuda", "cuda:1", ember.device("cuda", 0)):
+        with pytest.raises(RuntimeError, match=r"'cuda' backend .* failed to load: RuntimeError: CuPy is"):
+            ember.zeros(2, device=spec)
+    with pytest.raises(RuntimeError, match="CuPy is"):
+        ember.ones(2).to("cuda")
+    with pytest.raises(RuntimeError, match="CuPy is"):
+        ember.ones(2).cuda()
+
+
+def test_loader_names_missing_cupy(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)  # import cupy -> ImportError
+    with pytest.raises(RuntimeError, match=re.escape(ember_cuda.NO_CUPY)):
+        ember_cuda.load()
+
+
+def _fake_cupy(count):
+    def get_count():
+        if isinstance(count, Exception):
+            raise count
+        return count
+
+    return types.SimpleNamespace(cuda=types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=get_count)))
+
+
+@pytest.mark.parametrize("count", [RuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected"), 0])
+def test_loader_names_missing_gpu(monkeypatch, count):
+    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy(count))
+    with pytest.raises(RuntimeError, match=re.escape(ember_cuda.NO_GPU)):
+        ember_cuda.load()
+
+
+def test_plugin_registers_even_when_loading_would_fail(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    registry = ember.plugins.BackendRegistry()
+    ember_cuda.ember_register_backends(registry=registry.view("cuda"))
+    assert registry.device_types() == ["cuda"]
+    with pytest.raises(RuntimeError, match="failed to load: RuntimeError: CuPy is not installed"):
+        registry.get("cuda")
+
+
+def test_every_array_function_core_uses_exists_in_cupy():
+    cupy = pytest.importorskip("cupy")
+    import pathlib
+
+    core = pathlib.Path(ember.__file__).parent
+    names = set()
+    for path in core.rglob("*.py"):
+        names.update(re.findall(r"\bxp\.([a-zA-Z_][a-zA-Z0-9_]*(?:\.[a-zA-Z_][a-zA-Z0-9_]*)*)", path.read_text()))
+    missing = []
+    for name in sorted(names):
+        obj = cupy
+        for part in name.split("."):
+            obj = getattr(obj, part, None)
+        if obj is None:
+            missing.append(name)
+    assert not missing, f"core uses xp.<name> that CuPy lacks: {missing}"
+
+
+# --- the backend's own algorithms, run on numpy in CuPy's place -------------------------------
+class _NumpyAsCupy(types.ModuleType):
+    """numpy under CuPy's names (asnumpy), enough for the backend's array code."""
+
+    def __init__(self):
+        super().__init__("cupy")
+        self.asnumpy = np.asarray
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+@pytest.fixture
+def backend_on_numpy(monkeypatch):
+    cupy = pytest.importorskip("cupy")
+    del cupy
+    from ember_cuda import _backend
+
+    monkeypatch.setattr(_backend, "cupy", _NumpyAsCupy())
+    return _backend.CUDABackend.__new__(_backend.CUDABackend)
+
+
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("axis", [0, 1])
+def test_running_extreme_matches_ufunc_accumulate(backend_on_numpy, largest, axis):
+    x = np.random.default_rng(0).normal(size=(7, 5))
+    x[3, 2] = np.nan
+    got = backend_on_numpy.running_extreme(x, axis, largest)
+    want = (np.maximum if largest else np.minimum).accumulate(x, axis=axis)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_argsort_descending_and_ascending(backend_on_numpy):
+    x = np.random.default_rng(1).permutation(12).reshape(3, 4).astype(np.float32)
+    np.testing.assert_array_equal(backend_on_numpy.argsort(x, 1), np.argsort(x, 1))
+    np.testing.assert_array_equal(backend_on_numpy.argsort(x, 1, descending=True), np.argsort(-x, 1))
+
+
+def test_sliding_windows_match_numpy(backend_on_numpy):
+    x = np.arange(2 * 7 * 6, dtype=np.float32).reshape(2, 7, 6)
+    got = backend_on_numpy.sliding_windows(x, (3, 2), (2, 1), (1, 2))
+    want = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(1, 2))[:, ::2, :, :, ::2]
+    np.testing.assert_array_equal(got, want)
+
+
+def test_accumulate_at_all_ops(backend_on_numpy):
+    for op in ("add", "maximum", "minimum", "multiply"):
+        a = np.arange(1.0, 6.0)
+        want = a.copy()
+        getattr(np, op).at(want, (np.array([0, 0, 3]),), np.array([2.0, 3.0, 4.0]))
+        backend_on_numpy.accumulate_at(a, (np.array([0, 0, 3]),), np.array([2.0, 3.0, 4.0]), op)
+        np.testing.assert_array_equal(a, want)
+
+
+def test_engine_state_round_trips(monkeypatch):
+    pytest.importorskip("cupy")
+    from ember_cuda import _random
+
+    class RandomState:  # numpy stand-in for cupy.random.RandomState
+        def __init__(self, seed, method):
+            self.rs = np.random.RandomState(seed % 2**32)
+
+        def uniform(self, low, high, size, dtype):
+            return self.rs.uniform(low, high, size).astype(dtype)
+
+    class Device:
+        def __init__(self, index):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    fake = types.SimpleNamespace(random=types.SimpleNamespace(RandomState=RandomState),
+                                 cuda=types.SimpleNamespace(Device=Device, curand=types.SimpleNamespace(
+                                     CURAND_RNG_PSEUDO_PHILOX4_32_10=161)))
+    monkeypatch.setattr(_random, "cupy", fake)
+    be = types.SimpleNamespace(native_dtype=lambda d: np.dtype(d.name))
+    eng = _random.CuPyEngine(be, 7, 0)
+    first = eng.uniform((3,), ember.float32)
+    state = eng.get_state()
+    a, b = eng.uniform((3,), ember.float32), eng.uniform((2,), ember.float16)
+    assert b.dtype == np.float16 and not np.array_equal(first, a)
+    eng.set_state(state)
+    np.testing.assert_array_equal(eng.uniform((3,), ember.float32), a)
+    eng.seed(7)
+    np.testing.assert_array_equal(eng.uniform((3,), ember.float32), first)
+
+
+# --- on a GPU ----------------------------------------------------------------------------------
+@needs_gpu
+def test_gpu_round_trip_and_ops():
+    x = ember.arange(12, dtype=ember.float32).reshape(3, 4)
+    g = x.to("cuda")
+    assert g.device == ember.device("cuda", 0) and g.is_cuda
+    np.testing.assert_allclose((g @ g.T).cpu().numpy(), (x @ x.T).numpy(), rtol=1e-5)
+    assert ember.cuda.memory_allocated() > 0
+    assert ember.cuda.max_memory_allocated() >= ember.cuda.memory_allocated()
+    ember.cuda.synchronize()
+
+
+@needs_gpu
+def test_gpu_random_is_seeded_and_restorable():
+    ember.cuda.manual_seed(3)
+    a = ember.rand(4, device="cuda")
+    state = ember.cuda.get_rng_state()
+    b = ember.rand(4, device="cuda")
+    ember.cuda.set_rng_state(state)
+    assert ember.equal(ember.rand(4, device="cuda"), b)
+    ember.cuda.manual_seed(3)
+    assert ember.equal(ember.rand(4, device="cuda"), a)
+
+
+@needs_gpu
+def test_gpu_events_time_work():
+    start, end = ember.cuda.Event(enable_timing=True), ember.cuda.Event(enable_timing=True)
+    start.record()
+    ember.ones(256, 256, device="cuda") @ ember.ones(256, 256, device="cuda")
+    end.record()
+    end.synchronize()
+    assert start.elapsed_time(end) >= 0.0
+
+
+@needs_gpu
+def test_gpu_tf32_flag_switches_and_restores():
+    a = ember.rand(64, 64, device="cuda")
+    exact = (a.double() @ a.double()).float()
+    ember.backends.cuda.matmul.allow_tf32 = True
+    try:
+        fast = a @ a
+    finally:
+        ember.backends.cuda.matmul.allow_tf32 = False
+    ember.testing.assert_close(fast, exact, rtol=1e-2, atol=1e-2)
+    ember.testing.assert_close(a @ a, exact, rtol=1e-4, atol=1e-4)
+
+
+@needs_gpu
+def test_gpu_conformance():
+    from ember.testing import conformance
+
+    report = conformance.run("cuda")
+    assert not report.failures, report.table()
