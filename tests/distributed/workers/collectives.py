@@ -16,6 +16,7 @@ else:
     raise AssertionError("a world size MPI did not start must be refused")
 dist.init_process_group("gloo")
 rank, n = dist.get_rank(), dist.get_world_size()
+assert (os.environ["RANK"], os.environ["WORLD_SIZE"]) == (str(rank), str(n)) and "LOCAL_RANK" in os.environ
 assert dist.is_initialized() and dist.get_backend() == "gloo"
 assert int(os.environ.get("EXPECT_WORLD", n)) == n
 devices = sys.argv[1].split(",")

@@ -214,6 +214,10 @@ class Backend:
         """Indices that sort ``array`` along ``axis`` (NaN sorts as the largest value)."""
         return self.xp.argsort(array, axis=axis, descending=descending, stable=stable)
 
+    def matmul(self, a, b):
+        """Matrix product with numpy's broadcasting rules."""
+        return self.xp.matmul(a, b)
+
     def einsum(self, equation, *operands):
         return self._host_roundtrip(lambda *ops: _np.einsum(equation, *ops, optimize=True), *operands)
 

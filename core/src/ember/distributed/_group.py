@@ -271,7 +271,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     (CUDA tensors over NCCL, everything else over MPI); None picks NCCL for
     CUDA tensors when available. ``world_size`` and ``rank`` are checked
     against MPI's; ``init_method`` and ``store`` are accepted and unused: MPI
-    does the rendezvous. An uncaught exception on any rank then aborts the
+    does the rendezvous. ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` and
+    ``LOCAL_WORLD_SIZE`` are set in ``os.environ`` when missing. An uncaught exception on any rank then aborts the
     whole job (``MPI_Abort``) after printing its traceback, so a failing rank
     never leaves the others hanging.
 
@@ -299,6 +300,10 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
             )
     _set_world(ProcessGroup(comm, None, backend, timeout or default_pg_timeout))
     _install_abort_hook(comm)
+    # torch scripts read these (e.g. LOCAL_RANK to pick a GPU); plain mpiexec and srun do not set them
+    _, _, local, local_size = env_rank_info()
+    for name, value in (("RANK", me), ("WORLD_SIZE", size), ("LOCAL_RANK", local), ("LOCAL_WORLD_SIZE", local_size)):
+        os.environ.setdefault(name, str(value))
 
 
 def destroy_process_group(group=None):

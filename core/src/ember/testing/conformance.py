@@ -231,14 +231,21 @@ def run(device, ops=None, grads=True):
 
 
 def main(argv=None):
-    """Command line: ``python -m ember.testing.conformance --device NAME [--ops a,b] [--verbose]``."""
+    """Command line: ``python -m ember.testing.conformance --device NAME [--ops a,b] [--verbose]``.
+
+    Returns the exit code: 0 all ops pass, 1 some op fails, 2 the device cannot be used.
+    """
     parser = argparse.ArgumentParser(prog="python -m ember.testing.conformance", description=__doc__.split("\n")[0])
     parser.add_argument("--device", required=True, help="device type to check, e.g. cuda, strict")
     parser.add_argument("--ops", default=None, help="comma-separated op names (default: all)")
     parser.add_argument("--no-grads", action="store_true", help="check values only")
     parser.add_argument("--verbose", "-v", action="store_true", help="list passing and missing ops too")
     ns = parser.parse_args(argv)
-    ember.tensor([0.0], device=ns.device)  # a clear error now if the device cannot be used
+    try:
+        ember.tensor([0.0], device=ns.device)
+    except RuntimeError as exc:
+        print(f"conformance: cannot use device '{ns.device}': {exc}", file=sys.stderr)
+        return 2
     report = run(ns.device, ns.ops.split(",") if ns.ops else None, grads=not ns.no_grads)
     print(report.table(verbose=ns.verbose))
     return 1 if report.failures else 0

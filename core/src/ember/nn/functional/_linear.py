@@ -19,7 +19,9 @@ class Linear(Op):
         out = xp.matmul(x, xp.permute_dims(w, (1, 0)))
         if out.dtype != x.dtype:  # numpy's bfloat16 matmul gives float32
             out = xp.astype(out, x.dtype)
-        return out if b is None else out + b
+        if b is not None:
+            out += b  # the product is a fresh array: adding in place saves an allocation
+        return out
 
     def backward(self, g):
         x, w = self.saved()[:2]
