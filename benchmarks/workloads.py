@@ -108,6 +108,46 @@ def resnet_blocks(m):
     return _train_step(m, model, lambda out, y: (out - y).pow(2).mean(), opt, m.randn(32, 64, 32, 32), m.randn(32, 64, 32, 32))
 
 
+def gpt(m):
+    """A 2-layer GPT (embertext.models.GPT's architecture: pre-norm blocks, tanh GELU, tied head) AdamW step."""
+    nn, F = m.nn, m.nn.functional
+    m.manual_seed(0)
+    vocab, block, width, heads = 256, 64, 128, 4
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln_1, self.ln_2 = nn.LayerNorm(width), nn.LayerNorm(width)
+            self.c_attn, self.attn_proj = nn.Linear(width, 3 * width), nn.Linear(width, width)
+            self.c_fc, self.mlp_proj = nn.Linear(width, 4 * width), nn.Linear(4 * width, width)
+
+        def forward(self, x):
+            b, t, c = x.shape
+            q, k, v = (z.reshape(b, t, heads, c // heads).transpose(1, 2) for z in self.c_attn(self.ln_1(x)).split(c, dim=2))
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(b, t, c)
+            x = x + self.attn_proj(y)
+            return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte, self.wpe = nn.Embedding(vocab, width), nn.Embedding(block, width)
+            self.h = nn.ModuleList([Block(), Block()])
+            self.ln_f = nn.LayerNorm(width)
+
+        def forward(self, idx):
+            x = self.wte(idx) + self.wpe(m.arange(idx.shape[1]))
+            for layer in self.h:
+                x = layer(x)
+            return self.ln_f(x) @ self.wte.weight.t()
+
+    model = GPT()
+    opt = m.optim.AdamW(model.parameters(), lr=1e-3)
+    x = m.randint(0, vocab, (32, block))
+    return _train_step(m, model, lambda out, y: F.cross_entropy(out.reshape(-1, vocab), y.reshape(-1)), opt, x,
+                       m.randint(0, vocab, (32, block)))
+
+
 WORKLOADS = [
     ("add", "add, 16 elements, no grad", "us", op_add, 2000, "<= 4 us"),
     ("mul", "mul, 16 elements, no grad", "us", op_mul, 2000, "<= 4 us"),
@@ -117,4 +157,5 @@ WORKLOADS = [
     ("lstm", "LSTM 64->128, seq 32 step", "ms", lstm, 1, "<= 1.5x"),
     ("transformer", "2-layer Transformer encoder step", "ms", transformer, 1, "<= 1.3x"),
     ("resnet", "2 ResNet basic blocks step", "ms", resnet_blocks, 1, "<= 2x"),
+    ("gpt", "2-layer GPT (d=128, T=64) AdamW step", "ms", gpt, 1, "<= 2x"),
 ]

@@ -6,7 +6,7 @@ AG_NEWS CSV layout and streamed back with ``embertext.datasets.AG_NEWS``, tokeni
 ``basic_english`` + bigrams, mapped through a vocabulary and classified by a
 ``TextClassificationModel`` (EmbeddingBag + Linear), as in torchtext's tutorial.
 
-    python examples/text/classify_stdlib_docs.py [--epochs 12] [--out DIR]
+    python examples/text/classify_stdlib_docs.py [--epochs 5] [--out DIR]
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def write_corpus(root):
     return counts
 
 
-def run(epochs=12, root=None, log=print):
+def run(epochs=5, root=None, log=print):
     """Train and evaluate; returns the test accuracy."""
     ember.manual_seed(0)
     root = root or tempfile.mkdtemp()
@@ -73,8 +73,7 @@ def run(epochs=12, root=None, log=print):
 
     train_items, test_items = list(train_ds), list(test_ds)
     model = TextClassificationModel(len(vocab), 64, len(PACKAGES))
-    opt = ember.optim.SGD(model.parameters(), lr=5.0)
-    sched = ember.optim.lr_scheduler.StepLR(opt, 1, gamma=0.9)
+    opt = ember.optim.Adam(model.parameters(), lr=0.01)
     loss_fn = nn.CrossEntropyLoss()
     loader = DataLoader(train_items, batch_size=16, shuffle=True, collate_fn=collate)
 
@@ -91,10 +90,8 @@ def run(epochs=12, root=None, log=print):
             opt.zero_grad()
             loss = loss_fn(model(ids, offsets), labels)
             loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 0.1)
             opt.step()
             total += float(loss) * len(labels)
-        sched.step()
         log(f"epoch {epoch}/{epochs}: train loss {total / len(train_items):.3f}, test accuracy {accuracy(test_items):.1%}")
     acc = accuracy(test_items)
     log(f"test accuracy: {acc:.1%} (chance: {1 / len(PACKAGES):.1%})")
@@ -103,7 +100,7 @@ def run(epochs=12, root=None, log=print):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--out", default=None, help="folder for the CSV files (default: a temporary folder)")
     args = parser.parse_args()
     run(args.epochs, args.out)

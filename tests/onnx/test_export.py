@@ -85,3 +85,18 @@ class Unsupported(nn.Module):
 def test_unsupported_op_names_the_op_and_module_path():
     with pytest.raises(ember.onnx.UnsupportedOperatorError, match=r"op Softplus .*in module 'body.1.0'"):
         ember.onnx.export(Unsupported(), ember.randn(1, 3), io.BytesIO())
+
+
+def test_pooling_family_with_a_dynamic_batch():
+    import ember.nn.functional as F
+
+    def fn(x):
+        a = F.avg_pool2d(x, 2, padding=1, count_include_pad=False)[:, :, :3, :3]
+        return a + F.adaptive_avg_pool2d(x, 3) + F.max_pool2d(x, 3, 2, 1)
+
+    buf = io.BytesIO()
+    ember.onnx.export(fn, (ember.randn(1, 2, 6, 6),), buf, input_names=["x"], dynamic_axes={"x": [0]})
+    onnx.checker.check_model(onnx.load_from_string(buf.getvalue()), full_check=True)
+    sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    x = ember.randn(4, 2, 6, 6)
+    np.testing.assert_allclose(sess.run(None, {"x": x.numpy()})[0], fn(x).numpy(), rtol=1e-4, atol=1e-6)

@@ -12,15 +12,7 @@ Example:
     (ember.Size([1, 160]), 16000)
 """
 
-from . import functional, transforms  # noqa: F401
+from . import datasets, functional, models, transforms  # noqa: F401
 from ._io import AudioMetaData, get_audio_backend, info, list_audio_backends, load, save  # noqa: F401
 
 __version__ = "0.1.0"
-
-
-def __getattr__(name):
-    if name in ("datasets", "models"):
-        import importlib
-
-        return importlib.import_module(f"emberaudio.{name}")
-    raise AttributeError(f"module 'emberaudio' has no attribute '{name}'")

@@ -116,6 +116,13 @@ for dev in devices:
         close(got, [7.0])
     dist.barrier()
 
+# half precision: float16 goes straight to MPI, bfloat16 through a float32 staging copy
+for half in (ember.float16, ember.bfloat16):
+    t = ember.full((3,), float(rank + 1), dtype=half)
+    dist.all_reduce(t, op=dist.ReduceOp.AVG)
+    assert t.dtype == half
+    close(t.float(), [(n + 1) / 2] * 3)
+
 # a sub-group of the even ranks: group ranks, global src, non-members
 evens = dist.new_group([r for r in range(n) if r % 2 == 0])
 if rank % 2 == 0:

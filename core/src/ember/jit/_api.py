@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 
-from .._tensor import Tensor
 from ._dynamic import default_symbols, make_symbolic, scaled_inputs
 from ._module import GraphModule
 from ._tracer import TracerWarning, flatten, record
@@ -123,4 +122,4 @@ def is_tracing():
     return _tensor._tracer is not None
 
 
-__all__ = ["trace", "build_module", "compare_with_eager", "is_tracing", "Tensor"]
+__all__ = ["trace", "build_module", "compare_with_eager", "is_tracing"]

@@ -8,7 +8,7 @@ constants are non-persistent buffers, so ``.to(device)`` moves everything.
 
 from __future__ import annotations
 
-from .._tensor import Tensor, apply
+from .._tensor import apply
 from ..nn.modules.module import Module
 from ..nn.parameter import Parameter
 from ._graph import Struct, Sym, build, format_graph, is_static, node_reads, python_code, structs

@@ -22,7 +22,7 @@ import warnings
 
 from .. import _tensor
 from .._tensor import Tensor, _make
-from ._graph import Graph, Node, Ref, Struct, Value, structs
+from ._graph import Graph, Node, Ref, Struct, structs
 
 _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -407,4 +407,4 @@ def _leaf(rec, name, fn):
     return leaf
 
 
-__all__ = ["TracerWarning", "ScriptError", "Recorder", "record", "leaf_functions", "op_key", "Value"]
+__all__ = ["TracerWarning", "ScriptError", "Recorder", "record", "leaf_functions", "op_key"]

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
-from ..jit._graph import Ref, Struct, Sym, Value
+from ..jit._graph import Ref, Struct, Sym
 
 
 class UnsupportedOperatorError(RuntimeError):
@@ -105,9 +104,9 @@ class Lowering:
 
     def fail(self, what):
         n = self.node
-        where = f" in module '{n.scope}'" if n is not None and n.scope else " at the top level of forward"
-        op = n.target if n is not None else "?"
-        raise UnsupportedOperatorError(f"ember.onnx.export: {what} (op {op}{where}) has no ONNX translation; "
+        where = f"in module '{n.scope}'" if n is not None and n.scope else "at the top level of forward"
+        op = f" ({n.target})" if n is not None and n.target != what.split()[-1] else ""
+        raise UnsupportedOperatorError(f"ember.onnx.export: {what}{op} {where} has no ONNX translation; "
                                        f"rewrite that part with supported ops or export the rest of the model")
 
 
@@ -269,6 +268,13 @@ def _norm_affine(L, n, ins, args):
     return [y, mean, var]
 
 
+def _axis_gather(L, n, ins, args):
+    axis, index = args[0], args[1]
+    if type(index) is not Ref:
+        L.fail("a gather with computed indices")
+    return L.add("Gather", [ins[0], L.name(index.value)], axis=axis)
+
+
 def _embedding(L, n, ins, args):
     indices = args[0]
     if type(indices) is not Ref:
@@ -379,7 +385,7 @@ LOWERINGS = {
     "Reshape": _reshape, "Permute": _permute, "Expand": _expand, "Cast": _cast,
     "Softmax": _softmax("Softmax"), "SafeSoftmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     "Sum": _sum, "Extreme": _extreme, "Concat": _concat, "Split": _split, "Slice": _slice,
-    "NormAffine": _norm_affine, "Embedding": _embedding, "_LSTMScan": _lstm_scan,
+    "NormAffine": _norm_affine, "Embedding": _embedding, "AxisGather": _axis_gather, "_LSTMScan": _lstm_scan,
     "max_pool": _max_pool, "argmax": _arg_extreme(True), "argmin": _arg_extreme(False),
     "max": _max_min(True), "min": _max_min(False), "full": _full,
 }
