@@ -134,6 +134,8 @@ def gpt(m):
             self.wte, self.wpe = nn.Embedding(vocab, width), nn.Embedding(block, width)
             self.h = nn.ModuleList([Block(), Block()])
             self.ln_f = nn.LayerNorm(width)
+            for table in (self.wte, self.wpe):  # GPT-2 init; N(0, 1) would drive the tied head into denormals
+                nn.init.normal_(table.weight, std=0.02)
 
         def forward(self, idx):
             x = self.wte(idx) + self.wpe(m.arange(idx.shape[1]))
@@ -148,6 +150,98 @@ def gpt(m):
                        m.randint(0, vocab, (32, block)))
 
 
+def _resnet18_torch_api(m, num_classes):
+    """torchvision's resnet18, written against the torch API (for torch when torchvision is not installed)."""
+    nn = m.nn
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1, self.bn1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout)
+            self.conv2, self.bn2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout)
+            self.downsample = None
+            if stride != 1 or cin != cout:
+                self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            identity = x if self.downsample is None else self.downsample(x)
+            return (self.bn2(self.conv2(self.bn1(self.conv1(x)).relu())) + identity).relu()
+
+    widths = [64, 128, 256, 512]
+    stages = [nn.Sequential(Block(64 if i == 0 else widths[i - 1], w, 1 if i == 0 else 2), Block(w, w, 1))
+              for i, w in enumerate(widths)]
+    return nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1),
+                         *stages, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, num_classes))
+
+
+def resnet18_cifar(m):
+    """embervision's resnet18 (10 classes) forward + backward on 32x3x32x32, beside torchvision's."""
+    m.manual_seed(0)
+    if m.__name__ == "torch":
+        try:
+            import torchvision
+
+            model = torchvision.models.resnet18(num_classes=10)
+        except ImportError:
+            model = _resnet18_torch_api(m, 10)
+    else:
+        import embervision
+
+        model = embervision.models.resnet18(num_classes=10)
+    x, y = m.randn(32, 3, 32, 32), m.randint(0, 10, (32,))
+    loss_fn = m.nn.CrossEntropyLoss()
+
+    def step():
+        model.zero_grad()
+        loss_fn(model(x), y).backward()
+
+    return step
+
+
+_IMAGE_FOLDER = []
+
+
+def _image_folder(n_per_class=32, classes=4, size=(96, 80)):
+    """A temporary ImageFolder tree of random JPEGs, made once per process."""
+    if not _IMAGE_FOLDER:
+        import os
+        import tempfile
+
+        import numpy as np
+        from PIL import Image
+
+        root = tempfile.mkdtemp(prefix="ember-bench-images-")
+        rng = np.random.default_rng(0)
+        for c in range(classes):
+            os.makedirs(os.path.join(root, f"class{c}"))
+            for i in range(n_per_class):
+                pixels = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(os.path.join(root, f"class{c}", f"{i}.jpg"), quality=90)
+        _IMAGE_FOLDER.append(root)
+    return _IMAGE_FOLDER[0]
+
+
+def data_pipeline(m):
+    """One epoch of ImageFolder (128 JPEGs) + RandomResizedCrop + flip + ToTensor + Normalize, 4 workers."""
+    if m.__name__ == "torch":
+        import torchvision as vision  # the torch side needs torchvision
+        from torch.utils.data import DataLoader
+    else:
+        import embervision as vision
+        from ember.utils.data import DataLoader
+    T = vision.transforms
+    tf = T.Compose([T.RandomResizedCrop(64), T.RandomHorizontalFlip(), T.ToTensor(),
+                    T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+    loader = DataLoader(vision.datasets.ImageFolder(_image_folder(), transform=tf), batch_size=32, shuffle=True,
+                        num_workers=4, persistent_workers=True)
+
+    def epoch():
+        for _ in loader:
+            pass
+
+    return epoch
+
+
 WORKLOADS = [
     ("add", "add, 16 elements, no grad", "us", op_add, 2000, "<= 4 us"),
     ("mul", "mul, 16 elements, no grad", "us", op_mul, 2000, "<= 4 us"),
@@ -158,4 +252,6 @@ WORKLOADS = [
     ("transformer", "2-layer Transformer encoder step", "ms", transformer, 1, "<= 1.3x"),
     ("resnet", "2 ResNet basic blocks step", "ms", resnet_blocks, 1, "<= 2x"),
     ("gpt", "2-layer GPT (d=128, T=64) AdamW step", "ms", gpt, 1, "<= 2x"),
+    ("resnet18", "resnet18 (10 classes) fwd+bwd, 32x3x32x32", "ms", resnet18_cifar, 1, "<= 2x"),
+    ("pipeline", "ImageFolder+RRC+flip+ToTensor+Norm, 4 workers, 128 imgs", "ms", data_pipeline, 1, "<= 2x"),
 ]

@@ -60,7 +60,7 @@ def batches(data, block, batch, generator):
     return rows[:, :-1], rows[:, 1:]
 
 
-def run(steps=600, tokenizer="char", block=64, batch=32, log=print):
+def run(steps=600, tokenizer="char", block=64, batch=32, lr=3e-3, log=print):
     """Train; returns ``(validation loss, unigram baseline, sample text)``."""
     ember.manual_seed(0)
     text = corpus_text()
@@ -76,7 +76,7 @@ def run(steps=600, tokenizer="char", block=64, batch=32, log=print):
     log(f"unigram baseline: {baseline:.3f} nats/token")
     train_data, val_data = ember.tensor(train_ids), ember.tensor(val_ids)
     model = GPT(GPTConfig(vocab_size=codec.vocab_size, block_size=block, n_layer=2, n_head=4, n_embd=128))
-    opt = ember.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
+    opt = ember.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     sched = ember.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     g = ember.Generator().manual_seed(1)
     val_batches = [batches(val_data, block, batch, ember.Generator().manual_seed(i)) for i in range(4)]

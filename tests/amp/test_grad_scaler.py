@@ -169,7 +169,7 @@ def test_matches_torch_schedule():
     ew = ember.nn.Parameter(ember.ones(1))
     eopt = ember.optim.SGD([ew], lr=0.1)
     for g in grads:
-        for s, w, opt, lib in ((ts, tw, topt, torch), (es, ew, eopt, ember)):
+        for s, w, opt in ((ts, tw, topt), (es, ew, eopt)):
             opt.zero_grad()
             s.scale((w * g).sum()).backward()
             s.step(opt)

@@ -8,7 +8,6 @@ import pytest
 
 sf = pytest.importorskip("soundfile")
 
-import ember  # noqa: E402
 from ember.utils.data import DataLoader  # noqa: E402
 from emberaudio import datasets  # noqa: E402
 

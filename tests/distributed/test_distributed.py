@@ -58,7 +58,7 @@ def test_collectives_single_process_without_mpiexec():
 
 @pytest.mark.parametrize("n", [2, 3])
 def test_ddp_matches_single_process_training(n):
-    ok(mpiexec(n, "ddp.py"), n, "ddp")
+    ok(mpiexec(n, "ddp.py", *DEVICES.split(",")), n, "ddp")
 
 
 def test_launcher_sets_rank_variables_and_sampler_covers_dataset():

@@ -1,5 +1,7 @@
 """Run under mpiexec: DDP training equals single-process training on the concatenated batches."""
 
+import sys
+
 import numpy as np
 
 import ember
@@ -76,5 +78,19 @@ assert part.module.count.item() == 0.0
 part(ember.ones(3, 2) * (rank + 1)).sum().backward()
 assert part.module.unused.weight.grad.abs().sum().item() == 0.0
 np.testing.assert_allclose(part.module.used.weight.grad.numpy(), np.full((1, 2), 3 * (n + 1) / 2))
+
+# two forwards, one backward: both graphs' gradients are averaged
+two = DDP(nn.Linear(2, 1), bucket_cap_mb=0)
+(two(ember.ones(1, 2) * (rank + 1)).sum() + two(ember.ones(1, 2) * 2 * (rank + 1)).sum()).backward()
+np.testing.assert_allclose(two.module.weight.grad.numpy(), np.full((1, 2), 3 * (n + 1) / 2))
+np.testing.assert_allclose(two.module.bias.grad.numpy(), [2.0])
+
+# on every other device too (the buckets live on the parameters' device)
+for dev in sys.argv[1:]:
+    lin = DDP(nn.Linear(2, 1).to(dev))
+    lin(ember.ones(3, 2, device=dev) * (rank + 1)).sum().backward()
+    assert lin.module.weight.grad.device == ember.device(dev)
+    np.testing.assert_allclose(np.asarray(lin.module.weight.grad.cpu().tolist()), np.full((1, 2), 3 * (n + 1) / 2))
+    np.testing.assert_allclose(lin.module.bias.grad.cpu().tolist(), [3.0])
 dist.destroy_process_group()
 print(f"rank {rank}: ddp ok", flush=True)

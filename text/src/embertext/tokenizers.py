@@ -93,6 +93,25 @@ def _learn_merges(word_counts, num_merges, min_frequency):
     return merges
 
 
+MAX_TOKEN_BYTES = 1 << 26  # the merged tokens of a loaded file may spell at most this many bytes in all
+
+
+def _check_merges(merges):
+    """Why ``merges`` (from a file) is unusable, or None: each pair names earlier ids, total token bytes bounded."""
+    if not isinstance(merges, list):
+        return "merges must be a list of [a, b] pairs"
+    lengths, total = [1] * 256, 256
+    for k, pair in enumerate(merges):
+        if (not isinstance(pair, list) or len(pair) != 2
+                or not all(type(i) is int and 0 <= i < 256 + k for i in pair)):
+            return f"merge {k} must be a pair of ids below {256 + k}, got {pair!r:.60}"
+        lengths.append(lengths[pair[0]] + lengths[pair[1]])
+        total += lengths[-1]
+        if total > MAX_TOKEN_BYTES:  # doubling merges would need exponential memory
+            return f"the merged tokens spell more than {MAX_TOKEN_BYTES} bytes"
+    return None
+
+
 class BPETokenizer:
     """Byte-level BPE: train on text, encode/decode (exact round trip), batch-encode with padding, save/load JSON.
 
@@ -110,8 +129,8 @@ class BPETokenizer:
 
     def __init__(self, merges=(), special_tokens=(), pad_token=None):
         self.special_tokens = list(special_tokens)
-        if len(set(self.special_tokens)) != len(self.special_tokens):
-            raise ValueError("BPETokenizer: special tokens must be unique")
+        if len(set(self.special_tokens)) != len(self.special_tokens) or not all(self.special_tokens):
+            raise ValueError("BPETokenizer: special tokens must be unique, non-empty strings")
         self.merges = [tuple(p) for p in merges]
         self._offset = len(self.special_tokens)
         self._ranks = {pair: 256 + k for k, pair in enumerate(self.merges)}
@@ -349,11 +368,23 @@ class BPETokenizer:
             >>> BPETokenizer.load(path).vocab_size
             256
         """
-        with open(os.fspath(path), encoding="utf-8") as f:
-            data = json.load(f)
+        from .vocab import read_json
+
+        data = read_json(path, "BPETokenizer.load")
         if not isinstance(data, dict) or data.get("format") != _FORMAT:
             raise ValueError(f"BPETokenizer.load: {path} is not an embertext BPE tokenizer file")
-        return cls(data["merges"], data["special_tokens"], data["pad_token"])
+        merges, specials, pad = data.get("merges"), data.get("special_tokens"), data.get("pad_token")
+        problem = _check_merges(merges)
+        if not isinstance(specials, list) or not all(isinstance(t, str) and t for t in specials):
+            problem = "special_tokens must be a list of non-empty strings"
+        elif not (pad is None or isinstance(pad, str)):
+            problem = "pad_token must be a string or null"
+        if problem is None:
+            try:
+                return cls(merges, specials, pad)
+            except ValueError as exc:
+                problem = str(exc)
+        raise ValueError(f"BPETokenizer.load: {path} is malformed: {problem}")
 
     def __repr__(self):
         return f"BPETokenizer(vocab_size={self.vocab_size}, special_tokens={self.special_tokens})"

@@ -206,11 +206,33 @@ def load_vocab(path):
         >>> len(load_vocab(path))
         1
     """
-    with open(os.fspath(path), encoding="utf-8") as f:
-        data = json.load(f)
+    data = read_json(path, "load_vocab")
     if not isinstance(data, dict) or data.get("format") != "embertext.vocab":
         raise ValueError(f"load_vocab: {path} is not an embertext vocab file")
-    return Vocab(data["itos"], data["default_index"])
+    itos, default = data.get("itos"), data.get("default_index")
+    if (not isinstance(itos, list) or not all(isinstance(t, str) for t in itos) or len(set(itos)) != len(itos)
+            or not (default is None or type(default) is int)):
+        raise ValueError(f"load_vocab: {path} is malformed (itos must be a list of unique strings, "
+                         "default_index an integer or null)")
+    return Vocab(itos, default)
+
+
+def read_json(path, op):
+    """The parsed JSON of a UTF-8 file; undecodable or invalid JSON raises ValueError naming ``op`` and the file.
+
+    Example:
+        >>> import os, tempfile
+        >>> from embertext.vocab import read_json
+        >>> from pathlib import Path
+        >>> path = os.path.join(tempfile.mkdtemp(), "x.json"); _ = Path(path).write_text('{"a": [1]}')
+        >>> read_json(path, "demo")
+        {'a': [1]}
+    """
+    try:
+        with open(os.fspath(path), encoding="utf-8") as f:
+            return json.load(f)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(f"{op}: {path} is not valid UTF-8 JSON ({type(exc).__name__}: {exc})") from None
 
 
 def vocab(ordered_dict, min_freq=1, specials=None, special_first=True):

@@ -112,7 +112,7 @@ def decode_image(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation=Fal
 
                 img = ImageOps.exif_transpose(img)
             return _to_tensor(img, mode, where)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise RuntimeError(f"decode_image: cannot decode {where}: {exc}") from None
 
 

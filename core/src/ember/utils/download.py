@@ -265,6 +265,14 @@ def _unsafe(archive, member, why):
     return DownloadError(f"refusing to extract {archive}: member {member!r} {why}")
 
 
+def _check_room(archive, dest, total):
+    """Refuse an archive whose members declare more bytes than the destination has free (a zip/tar bomb)."""
+    free = shutil.disk_usage(dest).free
+    if total > free:
+        raise DownloadError(f"refusing to extract {archive}: its members declare {total} bytes, more than the "
+                            f"{free} bytes free in {dest!r}")
+
+
 def _extract_tar(archive, dest):
     with tarfile.open(archive) as tar:
         members = tar.getmembers()
@@ -277,6 +285,7 @@ def _extract_tar(archive, dest):
                     raise _unsafe(archive, m.name, f"links outside the destination folder ({m.linkname!r})")
             elif not (m.isfile() or m.isdir()):
                 raise _unsafe(archive, m.name, "is a device, fifo or other special file")
+        _check_room(archive, dest, sum(m.size for m in members if m.isfile()))
         kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
         tar.extractall(dest, members=members, **kwargs)
 
@@ -286,14 +295,16 @@ def _extract_zip(archive, dest):
         for name in zf.namelist():
             if os.path.isabs(name) or name.startswith(("/", "\\")) or not _inside(dest, name):
                 raise _unsafe(archive, name, "would be written outside the destination folder")
+        _check_room(archive, dest, sum(i.file_size for i in zf.infolist()))
         zf.extractall(dest)
 
 
 def extract_archive(from_path, to_path=None, remove_finished=False):
     """Extract a .zip, a tar (optionally .gz/.bz2/.xz compressed) or a single .gz/.bz2/.xz file.
 
-    Members that would land outside ``to_path`` (absolute paths, ``..``, links pointing out) or
-    special files make it raise :class:`DownloadError` before anything is written.
+    Members that would land outside ``to_path`` (absolute paths, ``..``, links pointing out),
+    special files, or members declaring more bytes than ``to_path`` has free make it raise
+    :class:`DownloadError` before anything is written.
 
     Args:
         from_path: the archive.

@@ -135,7 +135,13 @@ class BucketBatchSampler(Sampler):
 
 Batch = namedtuple("Batch", ["tokens", "lengths", "mask", "labels"])
 Batch.__doc__ = """A padded batch: ``tokens`` (N, L) int64, ``lengths`` (N,), ``mask`` (N, L) bool (True at real
-tokens; pass ``~mask`` as a ``key_padding_mask``), ``labels`` (N,) or None."""
+tokens; pass ``~mask`` as a ``key_padding_mask``), ``labels`` (N,) or None.
+
+Example:
+    >>> from embertext.data.utils import pad_collate
+    >>> pad_collate([[1, 2], [3]]).lengths
+    tensor([2, 1])
+"""
 
 
 def _is_labelled(item):

@@ -69,8 +69,8 @@ class CausalSelfAttention(nn.Module):
 
     def forward(self, x, past=None):
         b, t, c = x.shape
-        heads = (b, t, self.n_head, c // self.n_head)
-        q, k, v = (z.reshape(heads).transpose(1, 2) for z in self.c_attn(x).split(c, dim=2))
+        qkv = self.c_attn(x).reshape(b, t, 3, self.n_head, c // self.n_head).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)  # each (b, heads, t, head size)
         p = self.dropout if self.training else 0.0
         if past is None:
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
@@ -139,7 +139,7 @@ def _filter_logits(logits, top_k, top_p):
         ordered = logits.sort(dim=-1, descending=True).values
         probs = ordered.softmax(-1)
         before = probs.cumsum(-1) - probs  # probability mass strictly above each sorted token
-        kept = (before < top_p).sum(-1, keepdim=True)
+        kept = (before < top_p).sum(-1, keepdim=True).clamp(min=1)
         threshold = ordered.gather(-1, kept - 1)
         logits = logits.masked_fill(logits < threshold, float("-inf"))
     return logits

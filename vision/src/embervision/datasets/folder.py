@@ -95,6 +95,10 @@ def make_dataset(directory, class_to_idx=None, extensions=None, is_valid_file=No
 def pil_loader(path):
     """Open an image file with Pillow as RGB (the file is closed before returning).
 
+    A file that cannot be decoded (unknown format, truncated, corrupt, or
+    declaring more pixels than Pillow's decompression-bomb limit) raises
+    ``OSError`` naming the file.
+
     Example:
         >>> import tempfile, os; from PIL import Image
         >>> from embervision.datasets.folder import pil_loader
@@ -103,8 +107,12 @@ def pil_loader(path):
         ('RGB', (3, 2))
     """
     with open(path, "rb") as f:
-        img = Image.open(f)
-        return img.convert("RGB")
+        try:
+            img = Image.open(f)
+            return img.convert("RGB")
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+            kind = type(exc) if isinstance(exc, OSError) else OSError  # keeps UnidentifiedImageError
+            raise kind(f"cannot load image {os.fspath(path)!r}: {exc}") from None
 
 
 default_loader = pil_loader

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import string
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -31,25 +32,40 @@ def read_idx(path):
     """
     path = os.fspath(path)
     with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        size = os.fstat(f.fileno()).st_size
+        packed = f.read(2) == b"\x1f\x8b"
+        f.seek(0)
+        try:  # a gzip file is decompressed only as far as its header says: a gzip bomb can't fill memory
+            src = gzip.GzipFile(fileobj=f) if packed else f
+            head = _read_upto(src, 4)
+            if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _IDX_TYPES or not 1 <= head[3] <= 4:
+                raise ValueError(f"{path}: not an IDX file (bad magic number {head.hex() or 'none'})")
+            dims = _read_upto(src, 4 * head[3])
+            if len(dims) < 4 * head[3]:
+                raise ValueError(f"{path}: IDX header truncated")
+            shape = tuple(int.from_bytes(dims[i:i + 4], "big") for i in range(0, len(dims), 4))
+            dtype = np.dtype(_IDX_TYPES[head[2]])
+            expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
+            body = b"" if not packed and expected > size else _read_upto(src, expected + 1)
+        except (OSError, EOFError, zlib.error) as exc:
             raise ValueError(f"{path}: corrupt gzip data ({exc})") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES or not 1 <= raw[3] <= 4:
-        raise ValueError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'none'})")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise ValueError(f"{path}: IDX header truncated")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
+    if len(body) != expected:
+        held = f"{size - 4 - len(dims)}" if not packed else ("more" if len(body) > expected else f"{len(body)}")
         raise ValueError(f"{path}: IDX size mismatch: header says shape {shape} ({expected} bytes of data), "
-                         f"file holds {len(raw) - header}")
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+                         f"file holds {held}")
+    return np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _read_upto(src, n, chunk=1 << 20):
+    """Up to ``n`` bytes of ``src``, read in chunks (no ``n``-byte buffer is allocated up front)."""
+    parts = []
+    while n > 0:
+        part = src.read(min(n, chunk))
+        if not part:
+            break
+        parts.append(part)
+        n -= len(part)
+    return b"".join(parts)
 
 
 def _find(folder, name):

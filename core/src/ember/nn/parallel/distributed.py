@@ -156,8 +156,6 @@ class DistributedDataParallel(Module):
     # --- forward: find the nodes that feed each parameter -------------------------------
     def forward(self, *inputs, **kwargs):
         """Run the wrapped module (after broadcasting buffers) and arm the gradient reduction of its backward."""
-        if self._pending is not None:  # the last backward reached no parameter: finish its reduction now
-            self._finish()
         if self.broadcast_buffers:
             self._sync_states(self.module.buffers())
         out = self.module(*inputs, **kwargs)
@@ -166,9 +164,15 @@ class DistributedDataParallel(Module):
         return out
 
     def _arm(self, out):
-        counts = [0] * len(self._params)
-        state = _Iteration(counts, self._buckets)
-        index = self._index
+        """Count the graph edges into each parameter and hook the nodes they leave from.
+
+        Several forwards before one backward add up into the same pending iteration. Parameters
+        no graph reaches become ready only when backward ends (``_finish``), as zeros.
+        """
+        state = self._pending
+        if state is None:
+            state = self._pending = _Iteration([0] * len(self._params), self._buckets)
+        counts, index = state.remaining, self._index
         stack = [t.grad_fn for t in _tensors(out, []) if t.grad_fn is not None]
         seen = set(stack)
         while stack:
@@ -191,10 +195,6 @@ class DistributedDataParallel(Module):
                         feeds.append((k, i))
             if feeds:
                 fn.register_hook(partial(self._collect, state, feeds))
-        self._pending = state
-        for i, c in enumerate(counts):
-            if c == 0:  # not in this graph: it contributes zeros (or its accumulated gradient)
-                self._ready(state, i)
 
     # --- backward: gather pieces, launch buckets in order, hand out the averages ---------
     def _collect(self, state, feeds, grad_inputs, grad_outputs):
