@@ -30,6 +30,12 @@ def _usable_devices():
 DEVICES = _usable_devices()
 
 
+def pytest_report_header(config):
+    lines = [f"ember devices: {', '.join(DEVICES)}"]
+    lines += [f"ember device '{name}' skipped: {why}" for name, why in UNUSABLE.items()]
+    return lines
+
+
 @pytest.fixture(params=DEVICES)
 def device(request):
     """The name of an installed device type (cpu, strict, cuda when present)."""

@@ -245,7 +245,7 @@ def test_gpu_conformance():
     assert not report.failures, report.table()
 
 
-def test_softmax_kernel_source_compiles_with_nvrtc():
+def test_row_kernel_source_compiles_with_nvrtc():
     pytest.importorskip("cupy")
     try:
         from cupy_backends.cuda.libs import nvrtc
@@ -253,12 +253,13 @@ def test_softmax_kernel_source_compiles_with_nvrtc():
         nvrtc.getVersion()
     except Exception as exc:
         pytest.skip(f"NVRTC is not available here: {exc}")
-    from ember_cuda._kernels import SOFTMAX_SOURCE
+    from ember_cuda._kernels import SOURCE
 
-    prog = nvrtc.createProgram(SOFTMAX_SOURCE, "softmax.cu", [], [])
+    prog = nvrtc.createProgram(SOURCE, "rows.cu", [], [])
     nvrtc.compileProgram(prog, ["-arch=compute_80"])
     ptx = nvrtc.getPTX(prog)
-    assert b"softmax_rows_float" in ptx and b"softmax_rows_double" in ptx
+    for name in (b"softmax_rows_float", b"softmax_rows_double", b"layer_norm_rows_float", b"layer_norm_rows_double"):
+        assert name in ptx
 
 
 @needs_gpu
@@ -281,3 +282,23 @@ def test_gpu_fused_softmax_matches_the_cpu_on_special_rows(log, dtype):
     xc = x.clone().requires_grad_()
     (fn(xc, 1) * ember.arange(1000, dtype=dtype)).sum().backward()
     np.testing.assert_allclose(xg.grad.cpu().numpy(), xc.grad.numpy(), rtol=1e-4, atol=1e-5, equal_nan=True)
+
+
+@needs_gpu
+@pytest.mark.parametrize("shape, normalized", [((4, 7, 300), (300,)), ((2, 3, 5, 6), (5, 6)), ((3, 1), (1,))])
+def test_gpu_fused_layer_norm_matches_the_cpu(shape, normalized):
+    import ember.nn.functional as F
+
+    rng = np.random.default_rng(0)
+    x = ember.tensor(rng.normal(size=shape) * 5 + 1e3, dtype=ember.float32)
+    w = ember.tensor(rng.normal(size=normalized), dtype=ember.float32)
+    b = ember.tensor(rng.normal(size=normalized), dtype=ember.float32)
+    want = F.layer_norm(x, normalized, w, b)
+    got = F.layer_norm(x.cuda(), normalized, w.cuda(), b.cuda())
+    np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-4, atol=1e-4)
+    xs = [x.clone().requires_grad_(), x.cuda().requires_grad_()]
+    ps = [(w.clone().requires_grad_(), b.clone().requires_grad_()), (w.cuda().requires_grad_(), b.cuda().requires_grad_())]
+    for xi, (wi, bi) in zip(xs, ps):
+        (F.layer_norm(xi, normalized, wi, bi) ** 2).sum().backward()
+    for cpu, gpu in zip((xs[0], *ps[0]), (xs[1], *ps[1])):
+        np.testing.assert_allclose(gpu.grad.cpu().numpy(), cpu.grad.numpy(), rtol=1e-3, atol=1e-3)

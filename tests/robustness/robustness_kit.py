@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import copy
 import gc
 import json
 import os
@@ -217,10 +218,10 @@ def apply_json_mutations(doc, edits):
     for choice, value in edits:
         slots = _slots(doc, [])
         if not slots:
-            doc = value if not isinstance(value, Deep) else doc
+            doc = copy.deepcopy(value) if not isinstance(value, Deep) else doc
             continue
         container, key = slots[choice % len(slots)]
-        container[key] = value
+        container[key] = copy.deepcopy(value)  # the strategy's values are shared between examples
     marks = {}
 
     def encode(o):

@@ -148,7 +148,7 @@ def load(uri, frame_offset=0, num_frames=-1, normalize=True, channels_first=True
         dtype = "int16" if _RAW[meta.subtype] == "uint8" else _RAW[meta.subtype]
     stop = None if num_frames < 0 else frame_offset + num_frames
     try:
-        data, rate = sf.read(uri, start=frame_offset, stop=stop, dtype=dtype, always_2d=True)
+        data, rate = _read_blocks(sf, uri, frame_offset, stop, dtype, meta.channels)
     except (sf.SoundFileError, RuntimeError) as exc:
         raise RuntimeError(f"emberaudio.load: failed to read audio file {_name(uri)}: {exc}") from exc
     if not normalize and meta.subtype == "PCM_U8":
@@ -156,6 +156,27 @@ def load(uri, frame_offset=0, num_frames=-1, normalize=True, channels_first=True
     if channels_first:
         data = data.T
     return ember.from_numpy(np.ascontiguousarray(data)), int(rate)
+
+
+_BLOCK_FRAMES = 1 << 18
+
+
+def _read_blocks(sf, source, start, stop, dtype, channels):
+    """``(frames x channels array, rate)``, read block by block: memory follows the samples actually decoded,
+    not the frame count the header declares (a damaged header may claim billions of frames)."""
+    with sf.SoundFile(source) as f:
+        blocks = [np.zeros((0, channels), dtype)]
+        if start < f.frames:
+            f.seek(start)
+            left = None if stop is None else stop - start
+            while left is None or left > 0:
+                want = _BLOCK_FRAMES if left is None else min(_BLOCK_FRAMES, left)
+                block = f.read(want, dtype=dtype, always_2d=True)
+                blocks.append(block)
+                left = None if left is None else left - len(block)
+                if len(block) < want:
+                    break
+        return (blocks[-1] if len(blocks) == 2 else np.concatenate(blocks)), f.samplerate
 
 
 def _subtype(dtype, fmt, encoding, bits_per_sample):

@@ -39,6 +39,7 @@ class CUDABackend(NumpyLikeBackend):
 
     xp = cupy
     indexed = True
+    returns_scalars = False  # CuPy reductions give 0-d arrays
     kernels = KERNELS
     Stream = Stream
     Event = Event
@@ -49,6 +50,9 @@ class CUDABackend(NumpyLikeBackend):
         self._pool = cupy.get_default_memory_pool()
         self._peaks = [[0, 0] for _ in range(self._count)]  # per device: (allocated, reserved)
         cupy.cuda.set_allocator(self._malloc)
+
+    def lookup_native_dtype(self, d):
+        return None if d.name == "bfloat16" else numpy.dtype(d.name)  # CuPy arrays report numpy dtypes
 
     # --- devices -------------------------------------------------------------
     def device_count(self):

@@ -7,8 +7,13 @@ on the node what the op's backward reads, and leaves the backward to the op.
   is set (checked on every call).
 - ``Softmax``/``LogSoftmax`` over the last axis of a contiguous float32/float64 array: one CUDA
   block per row (max, sum of exponentials, output: three passes over the row, one kernel launch)
-  instead of the seven array operations of the portable forward. Other cases take the op's forward.
-  If the kernel cannot be compiled (no NVRTC), the op's forward is used from then on.
+  instead of the seven array operations of the portable forward.
+- ``NormAffine`` (layer norm) over trailing axes of a contiguous float32/float64 array with
+  weight and bias of the row's size: one block per row computes the statistics (mean with the
+  op's rounding correction, biased variance), the normalised row and the affine output.
+
+Other cases take the op's forward. If the kernels cannot be compiled (no NVRTC), the ops'
+forwards are used from then on.
 """
 
 from __future__ import annotations
@@ -39,9 +44,9 @@ def _matrix_product(node, be, *args):
     return type(node).forward(node, be, *args)
 
 
-# --- softmax over rows ----------------------------------------------------------------------
+# --- row kernels: softmax and layer norm ------------------------------------------------------
 _THREADS = 256  # a power of two: the tree reductions below halve it
-SOFTMAX_SOURCE = r"""
+SOURCE = r"""
 template <typename T>
 __device__ T neg_inf();
 template <> __device__ float neg_inf<float>() { return __int_as_float(0xff800000); }
@@ -87,36 +92,90 @@ __device__ void softmax_rows(const T* x, T* y, long long n, int log_out) {
     }
 }
 
-extern "C" __global__ void softmax_rows_float(const float* x, float* y, long long n, int log_out) {
-    softmax_rows<float>(x, y, n, log_out);
+template <typename T>
+__device__ T block_sum(T v, T* buf) {
+    int tid = threadIdx.x;
+    buf[tid] = v;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (tid < s) buf[tid] += buf[tid + s];
+        __syncthreads();
+    }
+    T total = buf[0];
+    __syncthreads();  // buf is reused by the next sum
+    return total;
 }
-extern "C" __global__ void softmax_rows_double(const double* x, double* y, long long n, int log_out) {
-    softmax_rows<double>(x, y, n, log_out);
+
+template <typename T>
+__device__ void layer_norm_rows(const T* x, const T* w, const T* b, T eps, long long n,
+                                T* y, T* xhat, T* mean_out, T* var_out, T* invstd_out) {
+    __shared__ T buf[256];
+    long long row = blockIdx.x;
+    const T* xr = x + row * n;
+    T* yr = y + row * n;
+    T* hr = xhat + row * n;
+    int tid = threadIdx.x;
+
+    T acc = 0;
+    for (long long j = tid; j < n; j += blockDim.x) acc += xr[j];
+    T mean = block_sum(acc, buf) / (T)n;
+    acc = 0;
+    for (long long j = tid; j < n; j += blockDim.x) acc += xr[j] - mean;
+    mean += block_sum(acc, buf) / (T)n;  // the rounding error of the first mean (large offsets)
+    acc = 0;
+    for (long long j = tid; j < n; j += blockDim.x) {
+        T d = xr[j] - mean;
+        acc += d * d;
+    }
+    T var = block_sum(acc, buf) / (T)n;
+    T invstd = 1 / sqrt(var + eps);
+    for (long long j = tid; j < n; j += blockDim.x) {
+        T h = (xr[j] - mean) * invstd;
+        hr[j] = h;
+        yr[j] = h * w[j] + b[j];
+    }
+    if (tid == 0) {
+        mean_out[row] = mean;
+        var_out[row] = var;
+        invstd_out[row] = invstd;
+    }
 }
+
+#define ROW_KERNELS(T)                                                                              \
+extern "C" __global__ void softmax_rows_##T(const T* x, T* y, long long n, int log_out) {          \
+    softmax_rows<T>(x, y, n, log_out);                                                              \
+}                                                                                                   \
+extern "C" __global__ void layer_norm_rows_##T(const T* x, const T* w, const T* b, T eps,          \
+        long long n, T* y, T* xhat, T* mean, T* var, T* invstd) {                                   \
+    layer_norm_rows<T>(x, w, b, eps, n, y, xhat, mean, var, invstd);                                \
+}
+ROW_KERNELS(float)
+ROW_KERNELS(double)
 """
-_NAMES = {numpy.dtype(numpy.float32): "softmax_rows_float", numpy.dtype(numpy.float64): "softmax_rows_double"}
+_TYPES = {numpy.dtype(numpy.float32): "float", numpy.dtype(numpy.float64): "double"}
 _module = {}  # "module" -> compiled RawModule, or None once compiling failed
 
 
-def _softmax_kernel(dtype):
+def _kernel(name, dtype):
+    """The compiled ``<name>_<type>`` kernel, or None when the row kernels cannot be compiled here."""
     if "module" not in _module:
         try:
-            _module["module"] = cupy.RawModule(code=SOFTMAX_SOURCE)
+            _module["module"] = cupy.RawModule(code=SOURCE)
             _module["module"].compile()
-        except Exception:  # no NVRTC or a compiler problem: the portable forward stays correct
+        except Exception:  # no NVRTC or a compiler problem: the portable forwards stay correct
             _module["module"] = None
     mod = _module["module"]
-    return None if mod is None else mod.get_function(_NAMES[dtype])
+    return None if mod is None else mod.get_function(f"{name}_{_TYPES[dtype]}")
 
 
-def _rows_fit(a, dim):
-    return (dim == a.ndim - 1 and a.size > 0 and a.dtype in _NAMES and a.flags.c_contiguous
-            and a.shape[-1] > 0)
+def _rows_fit(a, n_axes):
+    """Whether the last ``n_axes`` axes of ``a`` form contiguous, non-empty rows of a supported dtype."""
+    return a.size > 0 and a.dtype in _TYPES and a.flags.c_contiguous and 0 < n_axes <= a.ndim
 
 
 def _softmax(log_out):
     def run(node, be, a, dim):
-        kernel = _softmax_kernel(a.dtype) if _rows_fit(a, dim) else None
+        kernel = _kernel("softmax_rows", a.dtype) if dim == a.ndim - 1 and _rows_fit(a, 1) else None
         if kernel is None:
             return type(node).forward(node, be, a, dim)
         node.dim = dim  # what the op's backward reads
@@ -128,9 +187,31 @@ def _softmax(log_out):
     return run
 
 
+def _layer_norm(node, be, x, w, b, dims, eps):
+    k = len(dims)
+    n = 1
+    for d in x.shape[x.ndim - k:]:
+        n *= d
+    row = x.shape[x.ndim - k:]
+    fits = (tuple(dims) == tuple(range(x.ndim - k, x.ndim)) and _rows_fit(x, k)
+            and all(p.size == n and p.shape[p.ndim - k:] == row and p.dtype == x.dtype for p in (w, b)))
+    kernel = _kernel("layer_norm_rows", x.dtype) if fits else None
+    if kernel is None:
+        return type(node).forward(node, be, x, w, b, dims, eps)
+    rows = x.size // n
+    stat_shape = x.shape[:x.ndim - k] + (1,) * k
+    w, b = cupy.ascontiguousarray(w), cupy.ascontiguousarray(b)
+    y, xhat = cupy.empty_like(x), cupy.empty_like(x)
+    mean, var, invstd = (cupy.empty(stat_shape, dtype=x.dtype) for _ in range(3))
+    kernel((rows,), (_THREADS,), (x, w, b, x.dtype.type(eps), numpy.int64(n), y, xhat, mean, var, invstd))
+    node.dims, node.eps, node.xhat, node.invstd = dims, eps, xhat, invstd  # what the op's backward reads
+    return y, mean, var
+
+
 KERNELS = {
     "Matmul": _matrix_product,
     "Linear": _matrix_product,
     "Softmax": _softmax(0),
     "LogSoftmax": _softmax(1),
+    "NormAffine": _layer_norm,
 }

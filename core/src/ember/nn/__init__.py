@@ -6,6 +6,6 @@ Example:
     Linear(in_features=2, out_features=1, bias=True)
 """
 
-from . import functional, init, utils  # noqa: F401
+from . import functional, init, parallel, utils  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from .parameter import *  # noqa: F401,F403

@@ -1,9 +1,10 @@
 """Pooling primitives: gather/scatter at flat spatial positions, window arg-max, resampling taps.
 
-Max pooling finds each window's winner with the phase grid of :mod:`ember.ops.conv`
-(every kernel tap is a slice there), then reads the winners with :class:`FlatGather`,
-whose adjoint :class:`FlatScatter` routes gradients back (ties: the first maximum,
-NaN: the last NaN, like torch). Average pooling is a convolution with a constant
+Max pooling finds each window's winning tap with the phase grid of :mod:`ember.ops.conv`
+(every kernel tap is a slice there); :class:`TapGather` reads the winners and its adjoint
+:class:`TapScatter` routes gradients back tap by tap with ``where`` - exact, and no
+scatter-add (ties: the first maximum, NaN: the last NaN, like torch). Adaptive max pooling
+uses :class:`FlatGather` / :class:`FlatScatter` at flat positions. Average pooling is a convolution with a constant
 kernel; adaptive pooling and interpolation are separable per-axis taps.
 """
 
@@ -15,7 +16,7 @@ import numpy as _np  # host-side index tables only
 
 from .._tensor import _make, apply
 from ..autograd.node import Op
-from .conv import Conv, Geometry, ntuple, to_grid
+from .conv import Conv, Geometry, from_grid, ntuple, out_to_grid, to_grid
 
 __all__ = []
 
@@ -78,8 +79,11 @@ def span_to_out(be, a, geo):
     return buf[(slice(None),) + tuple(slice(0, o) for o in geo.out_sp)]
 
 
-def window_argmax(be, x, geo):
-    """Flat input positions ``(rows, *out)`` of each window's maximum of ``x`` ``(rows, *sp)`` (int64)."""
+def window_max(be, x, geo):
+    """Each window's maximum of ``x`` ``(rows, *sp)`` and its winning tap, both flat on the grid ``(rows, span)``.
+
+    Ties go to the first maximum, NaN to the last NaN, like torch.
+    """
     xp = be.xp
     xg = to_grid(be, x, geo, fill=-float("inf"))
     span = geo.span
@@ -93,6 +97,12 @@ def window_argmax(be, x, geo):
         upd = (v > best) | xp.isnan(v)
         best = xp.where(upd, v, best)
         kbest = xp.where(upd, xp.asarray(k, dtype=small), kbest)
+    return best, kbest
+
+
+def tap_positions(be, kbest, geo):
+    """Flat input positions ``(rows, *out)`` (int64) of the winning taps ``kbest`` ``(rows, span)``."""
+    xp = be.xp
     strides = [math.prod(geo.in_sp[j + 1:]) for j in range(len(geo.in_sp))]
     tap_off = [sum(i * d * st for i, d, st in zip(kk, geo.dilation, strides)) for kk in _np.ndindex(*geo.kernel)]
     base = _np.zeros(geo.out_sp, dtype=_np.int64)
@@ -103,6 +113,45 @@ def window_argmax(be, x, geo):
     kbest = xp.astype(span_to_out(be, kbest, geo), xp.int64)
     offs = xp.take(be.from_host(_np.asarray(tap_off, dtype=_np.int64)), xp.reshape(kbest, (-1,)), axis=0)
     return xp.reshape(offs, kbest.shape) + be.from_host(base)
+
+
+class TapGather(Op):
+    """``out[u]`` = the input at output ``u``'s chosen window tap ``kbest[u]`` (max pooling); backward: :class:`TapScatter`.
+
+    Selection and its adjoint work tap by tap on the phase grid (slices and ``where``), so
+    no index arithmetic or scatter-add is needed; ``vals`` passes values already gathered.
+    """
+
+    def forward(self, be, x, geo, kbest, vals=None):
+        self.geo, self.kbest = geo, kbest
+        if vals is None:
+            xp = be.xp
+            xg = to_grid(be, x, geo)
+            for k, (phase, off) in enumerate(geo.taps):
+                v = xg[:, 0, 0, phase, off:off + geo.span]
+                vals = v if vals is None else xp.where(kbest == k, v, vals)
+        return span_to_out(be, vals, geo)
+
+    def backward(self, g):
+        return (apply(TapScatter, (g,), self.geo, self.kbest),)
+
+
+class TapScatter(Op):
+    """Route ``g`` ``(rows, *out)`` to the chosen taps' input positions ``(rows, *sp)``: the adjoint of :class:`TapGather`."""
+
+    def forward(self, be, g, geo, kbest):
+        self.geo, self.kbest = geo, kbest
+        xp = be.xp
+        span = geo.span
+        gs = out_to_grid(be, xp.reshape(g, (geo.n, 1, 1) + geo.out_sp), geo)[:, 0, 0, :span]
+        zero = xp.zeros((), dtype=g.dtype)
+        out = xp.zeros((geo.n, 1, 1, geo.n_phases, geo.grid_size), dtype=g.dtype)
+        for k, (phase, off) in enumerate(geo.taps):
+            out[:, 0, 0, phase, off:off + span] += xp.where(kbest == k, gs, zero)
+        return xp.reshape(from_grid(be, out, geo), (geo.n,) + geo.in_sp)
+
+    def backward(self, h):
+        return (apply(TapGather, (h,), self.geo, self.kbest),)
 
 
 # --- separable resampling: each output reads a few weighted input positions per axis --------------
@@ -197,12 +246,13 @@ def max_pool(nd, input, kernel_size, stride=None, padding=0, dilation=1, ceil_mo
     be = input._be
     lead = tuple(input.shape[:input.ndim - nd])
     x = input.reshape((geo.n,) + geo.in_sp)
-    idx = window_argmax(be, x._data, geo)
-    out = apply(FlatGather, (x,), idx, nd).reshape(lead + geo.out_sp)
+    best, kbest = window_max(be, x._data, geo)
+    out = apply(TapGather, (x,), geo, kbest, best).reshape(lead + geo.out_sp)
     if not return_indices:
         return out
     from .._dtype import int64
 
+    idx = tap_positions(be, kbest, geo)
     return out, _make(be.xp.reshape(idx, lead + geo.out_sp), be, input._device, int64)
 
 
