@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 PRELUDE = """
@@ -163,4 +164,4 @@ def test_torchscript_block(tmp_path):
     import json
 
     got = json.loads(out.stdout.strip().splitlines()[-1])
-    assert got == pytest.approx(want, rel=1e-6)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
