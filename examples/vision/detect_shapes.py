@@ -4,7 +4,7 @@ Generated 48x48 images hold one to three shapes with their boxes. The network pr
 grid, a heat map per class (trained with ``embervision.ops.sigmoid_focal_loss``) and at each centre
 the sub-cell offset and box size. Detections are the heat-map peaks, decoded to boxes and filtered
 with ``embervision.ops.batched_nms``; the script reports mAP@0.5 (``box_iou`` matching) on held-out
-images and draws some predictions with ``draw_bounding_boxes``.
+images and draws some predictions with ``draw_bounding_boxes`` (``out/detections.png``).
 
 Run: python examples/vision/detect_shapes.py [--epochs N] [--train N] [--out DIR]
 """
@@ -22,6 +22,8 @@ import ember.nn as nn
 import ember.nn.functional as F
 from embervision import io, ops
 from embervision.models._utils import Conv2dNormActivation
+from embervision.transforms import InterpolationMode
+from embervision.transforms.functional import resize
 from embervision.utils import draw_bounding_boxes, make_grid
 
 SIZE, STRIDE = 48, 4
@@ -144,12 +146,12 @@ def dataset(n, seed):
     return images, heat, reg, mask, [(s[1], s[2]) for s in scenes]
 
 
-def run(epochs=12, train=1500, test=300, batch_size=32, out="out", log=print):
-    """Train the detector and return mAP@0.5 on the held-out images."""
+def run(epochs=8, train=1000, test=200, batch_size=32, width=32, out="out", log=print):
+    """Train the detector (trunk ``width``) and return mAP@0.5 on the held-out images."""
     ember.manual_seed(0)
     images, heat, reg, mask, _ = dataset(train, seed=0)
     test_images, _, _, _, test_truths = dataset(test, seed=1)
-    model = CenterNet()
+    model = CenterNet(width)
     optimizer = ember.optim.Adam(model.parameters(), lr=2e-3)
     steps = epochs * ((train + batch_size - 1) // batch_size)
     scheduler = ember.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=steps)
@@ -180,10 +182,13 @@ def run(epochs=12, train=1500, test=300, batch_size=32, out="out", log=print):
     m_ap = float(np.nanmean(aps))
     log("AP@0.5: " + ", ".join(f"{name} {ap:.3f}" for name, ap in zip(CLASSES, aps)) + f"  mAP@0.5: {m_ap:.3f}")
     os.makedirs(out, exist_ok=True)
-    drawn = []
+    drawn, zoom = [], 4
     for img, (boxes, scores, labels) in zip(test_images[:8], detections[:8]):
+        confident = scores >= 0.3
+        boxes, scores, labels = boxes[confident], scores[confident], labels[confident]
+        big = resize((img * 255).to(ember.uint8), [SIZE * zoom] * 2, InterpolationMode.NEAREST)
         names = [f"{CLASSES[int(c)][:4]} {float(s):.2f}" for c, s in zip(labels, scores)]
-        drawn.append(draw_bounding_boxes((img * 255).to(ember.uint8), boxes, names,
+        drawn.append(draw_bounding_boxes(big, boxes * zoom, names, width=2,
                                          colors=[("red" if int(c) == 0 else "cyan") for c in labels]))
     path = os.path.join(out, "detections.png")
     io.write_png((make_grid(ember.stack(drawn).float() / 255, nrow=4) * 255).to(ember.uint8), path)
@@ -193,8 +198,8 @@ def run(epochs=12, train=1500, test=300, batch_size=32, out="out", log=print):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--train", type=int, default=1500)
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--train", type=int, default=1000)
     parser.add_argument("--out", default="out")
     args = parser.parse_args()
     run(args.epochs, args.train, out=args.out)

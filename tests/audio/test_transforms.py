@@ -152,3 +152,16 @@ def test_melspectrogram_trains():
     feats = T.MelSpectrogram(n_fft=128, hop_length=64, n_mels=16)(x * w)
     feats.mean().backward()
     assert w.grad is not None and float(w.grad) > 0
+
+
+def test_inverse_mel_scale_is_consistent():
+    spec = ember.tensor(np.abs(rng.standard_normal((2, 65, 6))), dtype=ember.float32)
+    mel = T.MelScale(n_mels=16, sample_rate=8000, n_stft=65)(spec)
+    inverse = T.InverseMelScale(n_stft=65, n_mels=16, sample_rate=8000)
+    est = inverse(mel)
+    assert est.shape == spec.shape and bool((est >= 0).all())
+    fb = AF.melscale_fbanks(65, 0.0, 4000.0, 16, 8000).numpy().astype(np.float64)
+    want = np.maximum(np.einsum("fm,bmt->bft", np.linalg.pinv(fb.T), mel.numpy()), 0)  # clamped min-norm solution
+    np.testing.assert_allclose(est.numpy(), want, rtol=1e-3, atol=1e-4)
+    with pytest.raises(ValueError, match="expected 16 mel bins"):
+        inverse(ember.ones(8, 3))

@@ -268,10 +268,10 @@ def test_mixed_precision(tmp_path, precision, dtype, scaled):
 
 
 def test_devices_and_strategies():
-    with pytest.raises(NotImplementedError, match="ddp"):
-        L.Trainer(strategy="ddp", **QUIET)
-    with pytest.raises(NotImplementedError, match="several devices"):
-        L.Trainer(devices=2, **QUIET)
+    with pytest.raises(MisconfigurationException, match="ddp"):
+        L.Trainer(strategy="ddp_spawn", **QUIET)
+    with pytest.raises(MisconfigurationException, match="several devices"):
+        L.Trainer(strategy="single_device", devices=2, **QUIET)
     with pytest.raises(MisconfigurationException, match="invalid accelerator"):
         L.Trainer(accelerator="tpu", **QUIET)
     trainer = L.Trainer(accelerator="cpu", devices=1, deterministic=True, benchmark=False, **QUIET)

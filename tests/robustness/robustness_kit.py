@@ -134,26 +134,24 @@ def check_loader_call(loader, fn, path, allowed, *, name_in_message=True):
 HUGE_INTS = (0, 1, 2**31 - 1, 2**31, 2**32 - 1, 2**40, 2**62, 2**63 - 1, 2**64 - 1)
 
 
-def byte_mutations(size):
-    """A strategy of lists of edits for a ``size``-byte file (see :func:`apply_byte_mutations`)."""
-    pos = st.integers(0, max(size, 1))
-    edit = st.one_of(
-        st.tuples(st.just("truncate"), pos),
-        st.tuples(st.just("flip"), pos, st.integers(1, 255)),
-        st.tuples(st.just("int"), pos, st.sampled_from((2, 4, 8)), st.sampled_from(HUGE_INTS),
-                  st.sampled_from(("little", "big"))),
-        st.tuples(st.just("insert"), pos, st.binary(min_size=1, max_size=32)),
-        st.tuples(st.just("delete"), pos, st.integers(1, 64)),
-        st.tuples(st.just("repeat"), pos, st.integers(1, 256), st.integers(2, 64)),
-    )
-    return st.lists(edit, min_size=1, max_size=4)
+_POS = st.integers(0, 2**20)  # positions are taken modulo the length of the data when applied
+BYTE_MUTATIONS = st.lists(st.one_of(
+    st.tuples(st.just("truncate"), _POS),
+    st.tuples(st.just("flip"), _POS, st.integers(1, 255)),
+    st.tuples(st.just("int"), _POS, st.sampled_from((2, 4, 8)), st.sampled_from(HUGE_INTS),
+              st.sampled_from(("little", "big"))),
+    st.tuples(st.just("insert"), _POS, st.binary(min_size=1, max_size=32)),
+    st.tuples(st.just("delete"), _POS, st.integers(1, 64)),
+    st.tuples(st.just("repeat"), _POS, st.integers(1, 256), st.integers(2, 64)),
+), min_size=1, max_size=4)
+"""Lists of edits for :func:`apply_byte_mutations` (one strategy object: building strategies is slow)."""
 
 
 def apply_byte_mutations(data, edits):
     """``data`` with ``edits`` applied in order (truncate, flip, write an int, insert, delete, repeat a span)."""
     b = bytearray(data)
     for kind, at, *rest in edits:
-        at = min(at, len(b))
+        at %= len(b) + 1
         if kind == "truncate":
             del b[at:]
         elif kind == "flip" and at < len(b):
@@ -195,9 +193,8 @@ REPLACEMENTS = st.one_of(
 )
 
 
-def json_mutations():
-    """A strategy of ``[(path choice, replacement)]`` edits for :func:`apply_json_mutations`."""
-    return st.lists(st.tuples(st.integers(0, 2**16), REPLACEMENTS), min_size=1, max_size=3)
+JSON_MUTATIONS = st.lists(st.tuples(st.integers(0, 2**16), REPLACEMENTS), min_size=1, max_size=3)
+"""Lists of ``(path choice, replacement)`` edits for :func:`apply_json_mutations`."""
 
 
 def _slots(node, out):

@@ -13,8 +13,6 @@
 from __future__ import annotations
 
 import gc
-import hashlib
-import os
 import subprocess
 import sys
 import textwrap

@@ -91,3 +91,24 @@ def test_streams_through_dataloader(tmp_path):
     ds = datasets.PennTreebank(root=tmp_path, split="test")
     batches = list(DataLoader(ds, batch_size=4, collate_fn=list))
     assert [len(b) for b in batches] == [4, 4, 2] and batches[0][0] == "line 0"
+
+
+def test_archive_download_and_extract(tmp_path, monkeypatch):
+    import tarfile
+
+    from embertext.datasets import translation
+
+    server = tmp_path / "server"
+    write(server / "data" / "train.de", "Hallo Welt\n")
+    write(server / "data" / "train.en", "Hello world\n")
+    archive = server / "training.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(server / "data", arcname="data")
+    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
+    monkeypatch.setattr(translation, "_MIRROR", server.as_uri() + "/")
+    monkeypatch.setitem(translation._RESOURCES, "train", ("training.tar.gz", sha))
+    root = tmp_path / "data"
+    assert list(datasets.Multi30k(root=root, split="train")) == [("Hallo Welt", "Hello world")]
+    assert (root / "Multi30k" / "data" / "train.en").exists()
+    archive.unlink()  # a second call finds the extracted files without downloading
+    assert list(datasets.Multi30k(root=root, split="train", language_pair=("en", "de"))) == [("Hello world", "Hallo Welt")]

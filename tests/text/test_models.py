@@ -186,3 +186,21 @@ def test_gpt_matches_torch_with_same_weights(tmp_path):
 
     np.testing.assert_allclose(model(ember.tensor(idx)).detach().numpy(), torch_forward(torch.tensor(idx)).numpy(),
                                rtol=1e-4, atol=1e-5)
+
+
+def test_gpt2_safetensors_layout(tmp_path):
+    model = small_gpt(dtype=ember.float32)
+    conv1d = ("c_attn.weight", "c_proj.weight", "c_fc.weight")
+    hf = {k.removeprefix("transformer."): (v.t() if k.endswith(conv1d) else v).contiguous()
+          for k, v in model.state_dict().items()}
+    for i in range(2):  # GPT-2 files carry the causal mask as a buffer
+        hf[f"h.{i}.attn.bias"] = ember.ones(1, 1, 12, 12).tril()
+    ember.save_safetensors(hf, tmp_path / "model.safetensors")
+    loaded = GPT.from_gpt2_safetensors(tmp_path / "model.safetensors", n_head=2).eval()
+    assert (loaded.config.n_layer, loaded.config.block_size, loaded.config.vocab_size) == (2, 12, 23)
+    idx = ember.tensor([[1, 2, 3, 4]])
+    np.testing.assert_array_equal(loaded(idx).detach().numpy(), model(idx).detach().numpy())
+    del hf["h.1.mlp.c_fc.bias"]
+    ember.save_safetensors(hf, tmp_path / "broken.safetensors")
+    with pytest.raises(RuntimeError, match="c_fc.bias"):
+        GPT.from_gpt2_safetensors(tmp_path / "broken.safetensors", n_head=2)

@@ -25,6 +25,7 @@ from .autograd.grad_mode import (
 )
 from . import ops as _ops
 from . import _creation, _random, _tensor_methods
+from ._runtime import *  # noqa: F401,F403  (process-wide switches, constants, legacy tensor types)
 from ._random import Generator, default_generator as _default_generator
 from ._repr import set_printoptions
 from .ops._registry import FUNCTIONS as _FUNCTIONS, install as _install
@@ -48,7 +49,12 @@ _LAZY_FUNCTIONS = {"autocast": "amp", "is_autocast_enabled": "amp", "get_autocas
 
 def __getattr__(name):
     if name in _SUBMODULES:
-        return _importlib.import_module(f"ember.{name}")
+        try:
+            return _importlib.import_module(f"ember.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"ember.{name}":
+                raise
+            raise AttributeError(f"module 'ember' has no attribute '{name}'") from None
     if name in _LAZY_FUNCTIONS:
         return getattr(_importlib.import_module(f"ember.{_LAZY_FUNCTIONS[name]}"), name)
     if name == "default_generator":

@@ -560,9 +560,14 @@ def apply(op, inputs, *args):
         if t._device is not dev and t._device != dev:
             check_same_device(op.__name__.lower(), inputs)
     node = op()
-    kernel = be.kernels.get(op.__name__) if be.kernels else None
-    arrays = [t._data for t in inputs]
-    out = (kernel or op.forward)(node, be, *arrays, *args)
+    forward = (be.kernels.get(op.__name__) or op.forward) if be.kernels else op.forward
+    n = len(inputs)
+    if n == 2:  # the common cases without building an argument list
+        out = forward(node, be, a._data, inputs[1]._data, *args)
+    elif n == 1:
+        out = forward(node, be, a._data, *args)
+    else:
+        out = forward(node, be, *[t._data for t in inputs], *args)
     if op.transfer:
         be, dev = node.dest
     record = False

@@ -21,10 +21,10 @@ _LAZY = {
     "Callback": "callbacks", "seed_everything": "seed",
 }
 _SUBMODULES = {"callbacks", "loggers", "loop", "trainer", "module", "datamodule", "seed", "checkpoint", "optim",
-               "demos", "states", "utilities"}
+               "demos", "states", "strategies", "utilities"}
 
 __all__ = ["LightningModule", "LightningDataModule", "Trainer", "Callback", "seed_everything", "callbacks",
-           "loggers", "__version__"]
+           "loggers", "strategies", "__version__"]
 
 
 def __getattr__(name):

@@ -103,16 +103,45 @@ def install_worker_init(loader):
         loader.worker_init_fn = pl_worker_init_function
 
 
-def sequential_copy(loader):
-    """A copy of a DataLoader that visits its data set in order (for ``overfit_batches``)."""
-    from ember.utils.data import DataLoader, SequentialSampler
+def _with_sampler(loader, make_sampler):
+    """A copy of a DataLoader drawing its indices from ``make_sampler(dataset)`` (other loaders: unchanged)."""
+    from ember.utils.data import DataLoader, IterableDataset
 
-    if not isinstance(loader, DataLoader) or loader.batch_size is None:
+    if not isinstance(loader, DataLoader) or loader.batch_size is None or \
+            isinstance(loader.dataset, IterableDataset):
         return loader
-    return DataLoader(loader.dataset, batch_size=loader.batch_size, sampler=SequentialSampler(loader.dataset),
+    return DataLoader(loader.dataset, batch_size=loader.batch_size, sampler=make_sampler(loader.dataset),
                       num_workers=loader.num_workers, collate_fn=loader.collate_fn, drop_last=loader.drop_last,
                       timeout=loader.timeout, worker_init_fn=loader.worker_init_fn, generator=loader.generator,
                       prefetch_factor=loader.prefetch_factor, persistent_workers=loader.persistent_workers)
+
+
+def sequential_copy(loader):
+    """A copy of a DataLoader that visits its data set in order (for ``overfit_batches``)."""
+    from ember.utils.data import SequentialSampler
+
+    return _with_sampler(loader, SequentialSampler)
+
+
+def distributed_copy(loader, shuffle, seed, num_replicas, rank):
+    """A copy of a DataLoader that reads replica ``rank``'s share (a ``DistributedSampler``), as Lightning does.
+
+    A loader that already has a DistributedSampler, or a custom batch sampler, stays as it is.
+
+    Example:
+        >>> import ember
+        >>> from ember.utils.data import DataLoader, TensorDataset
+        >>> loader = DataLoader(TensorDataset(ember.arange(6)), batch_size=2)
+        >>> [b[0].tolist() for b in distributed_copy(loader, False, 0, num_replicas=2, rank=1)]
+        [[1, 3], [5]]
+    """
+    from ember.utils.data import BatchSampler, DistributedSampler
+
+    if isinstance(getattr(loader, "sampler", None), DistributedSampler) or \
+            type(getattr(loader, "batch_sampler", None)) not in (BatchSampler, type(None)):
+        return loader
+    return _with_sampler(loader, lambda data: DistributedSampler(data, num_replicas=num_replicas, rank=rank,
+                                                                 shuffle=shuffle, seed=seed))
 
 
 def is_shuffled(loader):

@@ -30,19 +30,24 @@ def _reduction(reduce_fx):
 class _Metric:
     """One logged key during one run (a training epoch or an evaluation): its last value and its reduction."""
 
-    __slots__ = ("key", "on_step", "on_epoch", "prog_bar", "logger", "reduce", "value", "total", "weight", "fresh")
+    __slots__ = ("key", "on_step", "on_epoch", "prog_bar", "logger", "reduce", "value", "total", "weight", "fresh",
+                 "sync", "synced")
 
-    def __init__(self, key, on_step, on_epoch, prog_bar, logger, reduce):
+    def __init__(self, key, on_step, on_epoch, prog_bar, logger, reduce, sync=None):
         self.key, self.on_step, self.on_epoch = key, on_step, on_epoch
         self.prog_bar, self.logger, self.reduce = prog_bar, logger, reduce
-        self.value = self.total = None
+        self.sync = sync  # (tensor, reduce_op) -> the tensor reduced across processes, for sync_dist=True
+        self.value = self.total = self.synced = None
         self.weight = 0
         self.fresh = False
 
     def update(self, value, batch_size):
         self.value, self.fresh = value, True
+        if self.sync is not None and self.on_step:
+            self.value = self.sync(value, self.reduce)
         if not self.on_epoch:
             return
+        self.synced = None
         if self.reduce == "mean":
             self.total = value * batch_size if self.total is None else self.total + value * batch_size
             self.weight += batch_size
@@ -56,7 +61,15 @@ class _Metric:
             self.total = (ember.maximum if self.reduce == "max" else ember.minimum)(self.total, value)
 
     def epoch_value(self):
-        return self.total / self.weight if self.reduce == "mean" else self.total
+        if self.sync is None:
+            return self.total / self.weight if self.reduce == "mean" else self.total
+        if self.synced is None:  # one reduction across processes per new value (every process asks alike)
+            if self.reduce == "mean":
+                weight = self.sync(self.total.new_full((), float(self.weight)), "sum")
+                self.synced = self.sync(self.total, "sum") / weight
+            else:
+                self.synced = self.sync(self.total, self.reduce)
+        return self.synced
 
     @property
     def forked(self):
@@ -80,7 +93,7 @@ class Results:
         self.epoch_ended = False
 
     def log(self, fx, name, value, prog_bar=False, logger=None, on_step=None, on_epoch=None, reduce_fx="mean",
-            enable_graph=False, add_dataloader_idx=True, batch_size=None):
+            enable_graph=False, add_dataloader_idx=True, batch_size=None, sync_dist=False, sync_dist_group=None):
         import ember
 
         defaults = LOG_DEFAULTS.get(fx)
@@ -105,8 +118,14 @@ class Results:
         key = name + self.dataloader_suffix if add_dataloader_idx else name
         metric = self.metrics.get(key)
         if metric is None:
+            sync = None
+            if sync_dist and self.trainer.world_size > 1:
+                strategy = self.trainer.strategy
+
+                def sync(tensor, op):
+                    return strategy.reduce(tensor, group=sync_dist_group, reduce_op=op)
             metric = self.metrics[key] = _Metric(key, on_step, on_epoch, prog_bar, True if logger is None else logger,
-                                                 _reduction(reduce_fx))
+                                                 _reduction(reduce_fx), sync)
         elif (metric.on_step, metric.on_epoch) != (on_step, on_epoch):
             raise MisconfigurationException(f"You called `self.log({name!r}, ...)` twice in `{fx}` with different "
                                             "arguments. This is not allowed")

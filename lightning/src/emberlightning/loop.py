@@ -161,7 +161,7 @@ def automatic_training_step(trainer, batch, batch_idx, accumulating):
     outputs = {}
 
     def closure():
-        output = trainer._call_step("training_step", batch, batch_idx)
+        output = trainer.strategy.training_step(trainer, batch, batch_idx)
         loss, extra = _training_loss(output)
         outputs.clear()
         outputs.update(extra)
@@ -172,7 +172,10 @@ def automatic_training_step(trainer, batch, batch_idx, accumulating):
             run_backward(trainer, loss / accumulate if accumulate > 1 else loss)
         return loss
 
-    if optimizer is None or accumulating:
+    if accumulating:  # DDP: no gradient averaging until the step that steps the optimizer
+        with trainer.strategy.block_backward_sync():
+            closure()
+    elif optimizer is None:
         closure()
     else:
         trainer._call_module("optimizer_step", trainer.current_epoch, batch_idx, optimizer, closure)
@@ -181,7 +184,7 @@ def automatic_training_step(trainer, batch, batch_idx, accumulating):
 
 def manual_training_step(trainer, batch, batch_idx):
     """training_step does everything itself (self.optimizers(), self.manual_backward(), opt.step())."""
-    output = trainer._call_step("training_step", batch, batch_idx)
+    output = trainer.strategy.training_step(trainer, batch, batch_idx)
     if output is None:
         return {}
     if isinstance(output, Mapping):
@@ -223,6 +226,7 @@ def run_backward(trainer, loss, *args, **kwargs):
     if trainer._scaler is not None:
         loss = trainer._scaler.scale(loss)
     trainer._call_module("backward", loss, *args, **kwargs)
+    trainer.strategy.post_backward(trainer)
     trainer._call("on_after_backward")
 
 
@@ -325,7 +329,7 @@ def run_evaluation_stage(trainer, stage, verbose):
     trainer._reset_metrics()
     trainer.state.stage = RunningStage.VALIDATING if kind == "val" else RunningStage.TESTING
     per_loader = run_evaluation(trainer, stage, loaders, counts, kind)
-    if verbose:
+    if verbose and trainer.is_global_zero:
         _print_results(stage, per_loader)
     return per_loader
 

@@ -148,6 +148,16 @@ class LightningModule(HyperparametersMixin, nn.Module):
         return ember.get_default_dtype()
 
     @property
+    def global_rank(self):
+        """This process's rank among all processes of the run (0 without a Trainer)."""
+        return self._trainer.global_rank if self._trainer is not None else 0
+
+    @property
+    def local_rank(self):
+        """This process's rank on its node (0 without a Trainer)."""
+        return self._trainer.local_rank if self._trainer is not None else 0
+
+    @property
     def current_epoch(self):
         """The Trainer's current epoch (0 without a Trainer)."""
         return self._trainer.current_epoch if self._trainer is not None else 0
@@ -184,14 +194,15 @@ class LightningModule(HyperparametersMixin, nn.Module):
 
         ``on_step``/``on_epoch`` default to step-level in training steps and epoch-level elsewhere;
         epoch values are reduced with ``reduce_fx`` ("mean" weighted by batch size, "sum", "max", "min").
-        ``sync_dist`` is accepted (a single process has nothing to synchronise).
+        With ``sync_dist=True`` in a distributed run the value is reduced across processes with
+        ``reduce_fx`` (step values when logged, epoch values when computed; every process must log it).
         """
         if self._trainer is None:
             return
         self._trainer._results.log(self._trainer._current_fx, name, value, prog_bar=prog_bar, logger=logger,
                                    on_step=on_step, on_epoch=on_epoch, reduce_fx=reduce_fx,
                                    enable_graph=enable_graph, add_dataloader_idx=add_dataloader_idx,
-                                   batch_size=batch_size)
+                                   batch_size=batch_size, sync_dist=sync_dist, sync_dist_group=sync_dist_group)
 
     def log_dict(self, dictionary, prog_bar=False, logger=None, on_step=None, on_epoch=None, reduce_fx="mean",
                  enable_graph=False, sync_dist=False, sync_dist_group=None, add_dataloader_idx=True, batch_size=None,
@@ -199,12 +210,30 @@ class LightningModule(HyperparametersMixin, nn.Module):
         """:meth:`log` every item of ``dictionary`` with the same options."""
         for name, value in dictionary.items():
             self.log(name, value, prog_bar=prog_bar, logger=logger, on_step=on_step, on_epoch=on_epoch,
-                     reduce_fx=reduce_fx, enable_graph=enable_graph, add_dataloader_idx=add_dataloader_idx,
-                     batch_size=batch_size)
+                     reduce_fx=reduce_fx, enable_graph=enable_graph, sync_dist=sync_dist,
+                     sync_dist_group=sync_dist_group, add_dataloader_idx=add_dataloader_idx, batch_size=batch_size)
+
+    def all_gather(self, data, group=None, sync_grads=False):
+        """Every process's ``data`` (tensors inside any collection), stacked along a new first dimension.
+
+        In a single process the data comes back as it is (as in Lightning).
+
+        Example:
+            >>> import ember, emberlightning as L
+            >>> L.LightningModule().all_gather({"x": ember.ones(2)})
+            {'x': tensor([1., 1.])}
+        """
+        from .utilities import apply_to_collection
+
+        if self._trainer is None:
+            return data
+        strategy = self._trainer.strategy
+        return apply_to_collection(data, lambda t: strategy.all_gather(t, group=group, sync_grads=sync_grads))
 
     def print(self, *args, **kwargs):
         """``print`` (from the main process only)."""
-        print(*args, **kwargs)
+        if self._trainer is None or self._trainer.is_global_zero:
+            print(*args, **kwargs)
 
     # --- steps (override) -----------------------------------------------------------------------
     def forward(self, *args, **kwargs):

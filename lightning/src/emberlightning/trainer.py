@@ -13,6 +13,7 @@ import warnings
 
 from . import _data, loop
 from ._results import Results
+from .strategies import STRATEGIES, DDPStrategy, SingleDeviceStrategy, Strategy
 from .states import RunningStage, TrainerFn, TrainerState, TrainerStatus
 from .utilities import MisconfigurationException, PossibleUserWarning, parse_duration
 
@@ -26,26 +27,8 @@ _PRECISION_ALIASES = {32: "32-true", "32": "32-true", 64: "64-true", "64": "64-t
                       "16": "16-mixed", "bf16": "bf16-mixed", "transformer-engine": None}
 
 
-class SingleDeviceStrategy:
-    """Training on one device: where the model and batches live (``root_device``).
-
-    Example:
-        >>> from emberlightning.trainer import SingleDeviceStrategy
-        >>> SingleDeviceStrategy("cpu").root_device
-        device(type='cpu')
-    """
-
-    def __init__(self, device):
-        import ember
-
-        self.root_device = ember.device(device)
-        self._lightning_optimizers = []
-
-    def __repr__(self):
-        return f"SingleDeviceStrategy(root_device={self.root_device})"
-
-
-def _resolve_device(accelerator, devices):
+def _resolve_kind(accelerator):
+    """``(device type, device count)`` for the ``accelerator`` flag."""
     import ember
 
     host = ember.plugins.host()
@@ -66,16 +49,57 @@ def _resolve_device(accelerator, devices):
     if count == 0:
         raise MisconfigurationException(f"`Trainer(accelerator={accelerator!r})` was requested but no {kind} device "
                                         "is available.")
-    if devices in ("auto", None, 1, "1", -1, "-1"):
-        index = 0
-    elif isinstance(devices, (list, tuple)) and len(devices) == 1:
-        index = int(devices[0])
-    else:
-        raise NotImplementedError(f"`Trainer(devices={devices!r})` asks for several devices; emberlightning trains on "
-                                  "one device for now (multi-device training needs strategy='ddp', not supported yet)")
-    if index >= count:
-        raise MisconfigurationException(f"`devices={devices!r}`: there are only {count} {kind} device(s)")
-    return ember.empty(0, device=f"{kind}:{index}").device  # the backend's canonical spelling of that device
+    return kind, count
+
+
+def _device_indices(devices, kind, count):
+    """The device index of each process ``devices`` asks for ("auto": one; -1: all; N; "0,1"; [0, 1]).
+
+    Processes share a device type that has fewer devices than processes (cpu) but not CUDA's.
+    """
+    if devices in ("auto", None):
+        return [0]
+    if isinstance(devices, str):
+        devices = devices.strip()
+        devices = [int(d) for d in devices.split(",") if d.strip()] if "," in devices else int(devices)
+    if isinstance(devices, int) and not isinstance(devices, bool):
+        if devices == -1:
+            devices = count
+        if devices < 1:
+            raise MisconfigurationException(f"`Trainer(devices={devices!r})`: ask for at least one device")
+        if devices > count and kind == "cuda":
+            raise MisconfigurationException(f"`devices={devices!r}`: there are only {count} {kind} device(s)")
+        return [i if i < count else 0 for i in range(devices)]
+    indices = [int(i) for i in devices]
+    for i in indices:
+        if i >= count:
+            raise MisconfigurationException(f"`devices={devices!r}`: there are only {count} {kind} device(s)")
+    return indices
+
+
+def _resolve_strategy(strategy, accelerator, devices, num_nodes):
+    """The strategy object for the ``strategy``/``accelerator``/``devices``/``num_nodes`` flags."""
+    kind, count = _resolve_kind(accelerator)
+    indices = _device_indices(devices, kind, count)
+    if isinstance(strategy, Strategy) and not isinstance(strategy, DDPStrategy):
+        return strategy
+    if strategy in ("auto", None) and (len(indices) > 1 or num_nodes > 1):
+        strategy = "ddp"  # as Lightning: several devices train with DDP
+    if isinstance(strategy, str) and strategy in STRATEGIES:
+        strategy = DDPStrategy(**STRATEGIES[strategy])
+    if isinstance(strategy, DDPStrategy):
+        strategy._configure(kind, indices, num_nodes)
+        return strategy
+    if strategy not in ("auto", "single_device", None):
+        raise MisconfigurationException(f"`Trainer(strategy={strategy!r})`: emberlightning supports 'auto', "
+                                        f"'single_device' and {', '.join(repr(k) for k in STRATEGIES)} (spawned "
+                                        "processes are not supported: the job runs under MPI)")
+    if len(indices) > 1 or num_nodes != 1:
+        raise MisconfigurationException(f"`Trainer(strategy={strategy!r}, devices={devices!r}, num_nodes="
+                                        f"{num_nodes})` asks for several devices: use strategy='ddp'")
+    import ember
+
+    return SingleDeviceStrategy(ember.empty(0, device=f"{kind}:{indices[0]}").device)  # the canonical spelling
 
 
 class Trainer:
@@ -118,12 +142,7 @@ class Trainer:
                  benchmark=None, inference_mode=True, use_distributed_sampler=True, profiler=None,
                  detect_anomaly=False, barebones=False, plugins=None, sync_batchnorm=False,
                  reload_dataloaders_every_n_epochs=0, default_root_dir=None):
-        if strategy not in ("auto", "single_device", None):
-            raise NotImplementedError(f"`Trainer(strategy={strategy!r})`: emberlightning runs on a single device for "
-                                      "now; distributed strategies ('ddp', ...) are not supported yet")
-        if num_nodes != 1:
-            raise NotImplementedError(f"`Trainer(num_nodes={num_nodes})`: multi-node training is not supported yet")
-        self.strategy = SingleDeviceStrategy(_resolve_device(accelerator, devices))
+        self.strategy = _resolve_strategy(strategy, accelerator, devices, num_nodes)
         self.precision = self._check_precision(precision)
         self.default_root_dir = os.fspath(default_root_dir) if default_root_dir is not None else os.getcwd()
         self.state = TrainerState()
@@ -175,6 +194,7 @@ class Trainer:
         self.gradient_clip_val, self.gradient_clip_algorithm = gradient_clip_val, gradient_clip_algorithm
         self.deterministic, self.benchmark = deterministic, benchmark  # accepted: Ember's CPU kernels are deterministic
         self.detect_anomaly = detect_anomaly
+        self._use_distributed_sampler = use_distributed_sampler
         self._inference_mode = inference_mode
         self.reload_dataloaders_every_n_epochs = reload_dataloaders_every_n_epochs
 
@@ -378,14 +398,46 @@ class Trainer:
     def interrupted(self):
         return self.state.status == TrainerStatus.INTERRUPTED
 
-    is_global_zero = True
-    global_rank = local_rank = node_rank = 0
-    world_size = num_nodes = num_devices = 1
     received_sigterm = False
 
     @property
+    def is_global_zero(self):
+        """Whether this process is global rank 0 (the one that writes checkpoints and logs)."""
+        return self.strategy.is_global_zero
+
+    @property
+    def global_rank(self):
+        """This process's rank among all processes of the run."""
+        return self.strategy.global_rank
+
+    @property
+    def local_rank(self):
+        """This process's rank on its node."""
+        return self.strategy.local_rank
+
+    @property
+    def node_rank(self):
+        """The rank of this process's node."""
+        return self.strategy.node_rank
+
+    @property
+    def world_size(self):
+        """The number of processes of the run."""
+        return self.strategy.world_size
+
+    @property
+    def num_nodes(self):
+        """The number of nodes."""
+        return self.strategy.num_nodes
+
+    @property
+    def num_devices(self):
+        """The devices (processes) per node."""
+        return self.strategy.num_processes
+
+    @property
     def device_ids(self):
-        return [self.strategy.root_device.index or 0]
+        return list(getattr(self.strategy, "parallel_devices", None) or [self.strategy.root_device.index or 0])
 
     @property
     def estimated_stepping_batches(self):
@@ -448,6 +500,7 @@ class Trainer:
 
         if not isinstance(model, LightningModule):
             raise TypeError(f"`Trainer.{fn.value}()` requires a `LightningModule`, got: {type(model).__qualname__}")
+        self.strategy.setup_environment()  # join the job (or relaunch this script as one) before anything else
         self.state.fn, self.state.status = fn, TrainerStatus.RUNNING
         self.should_stop = False
         self.lightning_module, self.datamodule = model, datamodule
@@ -500,13 +553,14 @@ class Trainer:
         if fn == TrainerFn.FITTING:
             if ckpt is not None:
                 ckpt_io.restore_model_and_callbacks(self, ckpt, path)
+            self.strategy.setup_model(model)  # DDP: wrapped, with rank 0's weights on every rank
             self._setup_optimizers(model)
             self._setup_precision()
             self._resume = None
             self._current_epoch = self._global_step = self._batches_that_stepped = self._batches_done = 0
             self._in_epoch_end = False
             self._data_seed = int(os.environ.get("PL_GLOBAL_SEED", 0)) if "PL_GLOBAL_SEED" in os.environ \
-                else _draw_seed()
+                else self.strategy.broadcast(_draw_seed())
             self._callback_metrics, self._logged_metrics, self._progress_bar_metrics = {}, {}, {}
             self._val_has_run = False
             if ckpt is not None:
@@ -516,11 +570,12 @@ class Trainer:
             model.on_load_checkpoint(ckpt)
             ckpt_io.load_state_dict_checked(model, ckpt["state_dict"], self._strict_loading(), path)
         if self._data_seed is None:
-            self._data_seed = _draw_seed()
+            self._data_seed = self.strategy.broadcast(_draw_seed())
 
     def _teardown(self, stage, status):
         self._results = self._train_results
-        for lg in self.loggers:
+        self.strategy.teardown()
+        for lg in self.loggers if self.is_global_zero else ():
             lg.finalize(status)
         if self.datamodule is not None:
             self.datamodule.teardown(stage=stage)
@@ -619,7 +674,7 @@ class Trainer:
             self._scaler.load_state_dict(state["scaler"])
 
     def _log_hyperparams(self, model):
-        if not self.loggers:
+        if not self.loggers or not self.is_global_zero:
             return
         params = dict(model.hparams_initial) if model._log_hyperparams else {}
         dm = self.datamodule
@@ -632,7 +687,18 @@ class Trainer:
 
     # --- data ----------------------------------------------------------------------------------
     def _loaders(self, kind, hook):
-        return _data.as_list(_data.source(self, hook, self._given_loaders.get(kind)))
+        loaders = _data.as_list(_data.source(self, hook, self._given_loaders.get(kind)))
+        if kind in ("val", "test"):
+            loaders = [self._shard(dl, shuffle=False) for dl in loaders]
+        return loaders
+
+    def _shard(self, loader, shuffle):
+        """``loader`` reading this process's share of its data (``use_distributed_sampler``, when distributed)."""
+        kwargs = self.strategy.distributed_sampler_kwargs
+        if kwargs is None or not self._use_distributed_sampler:
+            return loader
+        seed = int(os.environ.get("PL_GLOBAL_SEED", 0))
+        return _data.distributed_copy(loader, shuffle=shuffle, seed=seed, **kwargs)
 
     def _has_step(self, name):
         from .module import LightningModule
@@ -665,6 +731,7 @@ class Trainer:
             warnings.warn("You requested to overfit but enabled train dataloader shuffling. We are turning off the "
                           "train dataloader shuffling for you.", PossibleUserWarning, stacklevel=2)
             loader = _data.sequential_copy(loader)
+        loader = self._shard(loader, shuffle=_data.is_shuffled(loader))
         _data.install_worker_init(loader)
         self.train_dataloader = loader
         self.num_training_batches = _data.num_batches(loader, self.limit_train_batches, "limit_train_batches")
@@ -737,7 +804,7 @@ class Trainer:
     # --- logging -------------------------------------------------------------------------------
     def _log_metrics(self, metrics, step):
         self._logged_metrics.update(metrics)
-        if not self.loggers:
+        if not self.loggers or not self.is_global_zero:
             return
         scalars = {k: v.item() if hasattr(v, "item") else v for k, v in metrics.items()}
         scalars.setdefault("epoch", self.current_epoch)
@@ -749,7 +816,10 @@ class Trainer:
 
     # --- checkpoints ---------------------------------------------------------------------------
     def save_checkpoint(self, filepath, weights_only=False, storage_options=None):
-        """Write a checkpoint of the attached model and run state to ``filepath`` (atomically)."""
+        """Write a checkpoint of the attached model and run state to ``filepath`` (from global rank 0 only).
+
+        Every process must call it (the checkpoint hooks run everywhere); the others wait until it is written.
+        """
         import ember
 
         from .checkpoint import dump_checkpoint
@@ -759,10 +829,13 @@ class Trainer:
                                  "call `Trainer.save_checkpoint()` before calling `Trainer.{fit,validate,test,"
                                  "predict}`?")
         filepath = os.fspath(filepath)
-        directory = os.path.dirname(filepath)
-        if directory:
-            os.makedirs(directory, exist_ok=True)
-        ember.save(dump_checkpoint(self, weights_only), filepath)
+        checkpoint = dump_checkpoint(self, weights_only)
+        if self.is_global_zero:
+            directory = os.path.dirname(filepath)
+            if directory:
+                os.makedirs(directory, exist_ok=True)
+            ember.save(checkpoint, filepath)
+        self.strategy.barrier("Trainer.save_checkpoint")
 
     def _loop_state(self):
         return {"epoch": self._current_epoch, "global_step": self._global_step,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "MisconfigurationException", "PossibleUserWarning", "AttributeDict", "apply_to_collection", "move_data_to_device",
-    "extract_batch_size", "human_readable_count", "parse_duration",
+    "extract_batch_size", "human_readable_count", "parse_duration", "rank_zero_only",
 ]
 
 
@@ -56,6 +56,40 @@ class AttributeDict(dict):
             return ""
         width = max(len(str(k)) for k in self)
         return "\n".join(f'"{k}":{" " * (width - len(str(k)) + 1)}{v}' for k, v in sorted(self.items()))
+
+
+def rank_zero_only(fn, default=None):
+    """Decorate ``fn`` to run on global rank 0 only (elsewhere it returns ``default``).
+
+    The rank is ``rank_zero_only.rank``: from the launcher's environment at import, then the Trainer's.
+
+    Example:
+        >>> from emberlightning.utilities import rank_zero_only
+        >>> @rank_zero_only
+        ... def hello():
+        ...     return "from rank 0"
+        >>> hello() if rank_zero_only.rank == 0 else "from rank 0"
+        'from rank 0'
+    """
+    import functools
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        return fn(*args, **kwargs) if rank_zero_only.rank == 0 else default
+
+    return wrapped
+
+
+def _rank_from_env():
+    import os
+
+    for name in ("RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"):
+        if name in os.environ:
+            return int(os.environ[name])
+    return 0
+
+
+rank_zero_only.rank = _rank_from_env()
 
 
 def apply_to_collection(data, fn):

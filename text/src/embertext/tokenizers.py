@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import heapq
 import json
-import os
 import re
 from collections import Counter
 

@@ -11,7 +11,7 @@ from ember import nn
 from .. import functional as AF
 
 __all__ = [
-    "Spectrogram", "InverseSpectrogram", "GriffinLim", "MelScale", "MelSpectrogram", "MFCC", "LFCC", "AmplitudeToDB",
+    "Spectrogram", "InverseSpectrogram", "GriffinLim", "MelScale", "InverseMelScale", "MelSpectrogram", "MFCC", "LFCC", "AmplitudeToDB",
     "Resample", "FrequencyMasking", "TimeMasking", "Vol", "Fade", "MuLawEncoding", "MuLawDecoding", "ComputeDeltas",
     "Preemphasis", "Deemphasis",
 ]
@@ -119,6 +119,39 @@ class MelScale(nn.Module):
 
     def forward(self, specgram):
         return ember.matmul(specgram.transpose(-1, -2), self.fb).transpose(-1, -2)
+
+
+class InverseMelScale(nn.Module):
+    """Estimate a linear-frequency spectrogram ``(..., n_stft, frames)`` from a mel one by least squares.
+
+    Solves ``fb.T @ spec = melspec`` (minimum-norm solution, via ``ember.linalg.lstsq``) and clamps
+    the result at zero.
+
+    Example:
+        >>> import ember, emberaudio.transforms as T
+        >>> mel = T.MelScale(n_mels=16, sample_rate=8000, n_stft=65)(ember.rand(65, 4))
+        >>> T.InverseMelScale(n_stft=65, n_mels=16, sample_rate=8000)(mel).shape
+        ember.Size([65, 4])
+    """
+
+    def __init__(self, n_stft, n_mels=128, sample_rate=16000, f_min=0.0, f_max=None, norm=None, mel_scale="htk",
+                 driver="gels"):
+        super().__init__()
+        self.n_mels, self.sample_rate, self.driver = n_mels, sample_rate, driver
+        self.f_max = f_max if f_max is not None else float(sample_rate // 2)
+        self.f_min = f_min
+        if f_min > self.f_max:
+            raise ValueError(f"Require f_min: {f_min} <= f_max: {self.f_max}")
+        self.register_buffer("fb", AF.melscale_fbanks(n_stft, f_min, self.f_max, n_mels, sample_rate, norm, mel_scale))
+
+    def forward(self, melspec):
+        shape = melspec.shape
+        n_mels, frames = shape[-2:]
+        if n_mels != self.n_mels:
+            raise ValueError(f"InverseMelScale: expected {self.n_mels} mel bins, got {n_mels}")
+        mel = melspec.reshape(-1, n_mels, frames)
+        spec = ember.linalg.lstsq(self.fb.transpose(0, 1)[None].to(mel.dtype), mel).solution
+        return ember.relu(spec).reshape(*shape[:-2], self.fb.shape[0], frames)
 
 
 class MelSpectrogram(nn.Module):

@@ -4,5 +4,5 @@ Importing this package fills the op table in :mod:`ember.ops._registry`.
 """
 
 from . import (  # noqa: F401
-    bitwise, conv, elementwise, indexing, join, linalg, pool, reduction, shape, softmax, sort, special, spectral,
+    bitwise, conv, elementwise, indexing, join, linalg, misc, pool, reduction, shape, softmax, sort, special, spectral,
 )

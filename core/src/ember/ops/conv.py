@@ -6,9 +6,11 @@ double backward works to any order.
 
 Speed: the input is laid out once on a *phase grid* (padded, split by stride phase,
 spatial dims flattened per sample). On that grid every kernel tap of a stride-1
-correlation over a phase is a contiguous slice at a fixed flat offset, so a
-convolution is ``prod(kernel)`` plain matmuls over views - no im2col copy. Outputs
-that straddle a row end are computed and dropped (a few percent of extra work).
+correlation over a phase is a contiguous slice at a fixed flat offset. The taps of a
+few samples at a time are stacked into one reused, cache-sized buffer (im2col on the
+grid), so each chunk is a single matmul with a ``prod(kernel) * channels`` contraction;
+single-channel taps (depthwise, pooling) are broadcast products per tap instead.
+Outputs that straddle a row end are computed and dropped (a few percent of extra work).
 Everything is plain array API (slicing, matmul, reshape) so it runs on any backend.
 """
 
@@ -136,29 +138,47 @@ def taps_first(be, w, geo):
     return xp.permute_dims(w, (3, 0, 1, 2))
 
 
-def _stack_taps(be, xg, geo):
-    """Every tap's input slice stacked: ``(n, groups, K * cg, span)`` (im2col on the grid)."""
-    xp = be.xp
-    span = geo.span
-    cols = xp.empty((geo.n, geo.groups, len(geo.taps), geo.cg, span), dtype=xg.dtype)
-    for k, (phase, off) in enumerate(geo.taps):
-        cols[:, :, k, ...] = xg[:, :, :, phase, off:off + span]
-    return xp.reshape(cols, (geo.n, geo.groups, len(geo.taps) * geo.cg, span))
-
-
 def _stacked(geo):
-    """Few input channels per group and many outputs: one matmul over stacked taps beats accumulating per tap."""
-    return 4 * geo.cg <= geo.og
+    """Matmuls over stacked taps (im2col) unless every tap is a single-channel product (depthwise, pooling)."""
+    return geo.cg > 1 or 4 <= geo.og
 
 
+def _chunks(geo):
+    """Sample ranges whose stacked taps fill a cache-sized buffer (about 2 MB of float32), and its shape."""
+    per = len(geo.taps) * geo.groups * geo.cg * geo.span
+    step = max(1, min(geo.n, (1 << 19) // per))
+    return [(s, min(geo.n, s + step)) for s in range(0, geo.n, step)], (step, geo.groups, len(geo.taps), geo.cg, geo.span)
+
+
+def _stack_taps(be, xg, geo, buf):
+    """Every tap's input slice of the samples ``xg`` stacked in ``buf``: ``(b, groups, K * cg, span)``."""
+    span = geo.span
+    buf = buf[:xg.shape[0], ...]
+    for k, (phase, off) in enumerate(geo.taps):
+        buf[:, :, k, ...] = xg[:, :, :, phase, off:off + span]
+    return be.xp.reshape(buf, (xg.shape[0], geo.groups, len(geo.taps) * geo.cg, span))
+
+
+def _tap_matrix(be, wt, geo):
+    """Tap-major weights ``(K, groups, og, cg)`` as one matrix per group ``(groups, og, K * cg)``."""
+    xp = be.xp
+    return xp.reshape(xp.permute_dims(wt, (1, 2, 0, 3)), (geo.groups, geo.og, len(geo.taps) * geo.cg))
+
+
+# Stacked taps are built a few samples at a time in one reused buffer that stays in cache:
+# a single matmul with a K * cg contraction per chunk then replaces K accumulating passes
+# over the whole output (which cost more memory traffic than the products themselves).
 def correlate(be, xg, wt, geo):
     """``y[u] = sum_k W_k @ x[u + off_k]`` on the grid: ``(n, groups, og, P)``."""
     xp = be.xp
     span = geo.span
     y = xp.zeros((geo.n, geo.groups, geo.og, geo.grid_size), dtype=xg.dtype)
     if _stacked(geo):
-        w = xp.reshape(xp.permute_dims(wt, (1, 2, 0, 3)), (geo.groups, geo.og, len(geo.taps) * geo.cg))
-        y[..., :span] = xp.matmul(w, _stack_taps(be, xg, geo))
+        w = _tap_matrix(be, wt, geo)
+        chunks, shape = _chunks(geo)
+        buf = xp.empty(shape, dtype=xg.dtype)
+        for s, e in chunks:
+            y[s:e, :, :, :span] = xp.matmul(w, _stack_taps(be, xg[s:e, ...], geo, buf))
         return y
     for k, (phase, off) in enumerate(geo.taps):
         y[..., :span] += _mm(xp, wt[k, ...], xg[:, :, :, phase, off:off + span])
@@ -171,6 +191,14 @@ def correlate_t(be, gg, wt, geo):
     span = geo.span
     out = xp.zeros((geo.n, geo.groups, geo.cg, geo.n_phases, geo.grid_size), dtype=gg.dtype)
     g = gg[..., :span]
+    if _stacked(geo):
+        wtt = xp.permute_dims(_tap_matrix(be, wt, geo), (0, 2, 1))
+        chunks, _ = _chunks(geo)
+        for s, e in chunks:
+            cols = xp.reshape(xp.matmul(wtt, g[s:e, ...]), (e - s, geo.groups, len(geo.taps), geo.cg, span))
+            for k, (phase, off) in enumerate(geo.taps):
+                out[s:e, :, :, phase, off:off + span] += cols[:, :, k, ...]
+        return out
     wtt = xp.permute_dims(wt, (0, 1, 3, 2))
     for k, (phase, off) in enumerate(geo.taps):
         out[:, :, :, phase, off:off + span] += _mm(xp, wtt[k, ...], g)
@@ -184,7 +212,13 @@ def correlate_w(be, xg, gg, geo):
     g = gg[..., :span]
     K = len(geo.taps)
     if _stacked(geo):
-        w = xp.sum(xp.matmul(g, xp.permute_dims(_stack_taps(be, xg, geo), (0, 1, 3, 2))), axis=0)
+        chunks, shape = _chunks(geo)
+        buf = xp.empty(shape, dtype=xg.dtype)
+        w = None
+        for s, e in chunks:
+            cols = _stack_taps(be, xg[s:e, ...], geo, buf)
+            part = xp.sum(xp.matmul(g[s:e, ...], xp.permute_dims(cols, (0, 1, 3, 2))), axis=0)
+            w = part if w is None else w + part
         w = xp.permute_dims(xp.reshape(w, (geo.groups, geo.og, K, geo.cg)), (0, 1, 3, 2))
     else:
         parts = []

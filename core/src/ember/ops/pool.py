@@ -1,22 +1,24 @@
 """Pooling primitives: gather/scatter at flat spatial positions, window arg-max, resampling taps.
 
-Max pooling finds each window's winning tap with the phase grid of :mod:`ember.ops.conv`
-(every kernel tap is a slice there); :class:`TapGather` reads the winners and its adjoint
+Max pooling scans the kernel taps as strided views of the input (:func:`tap_windows`)
+for each window's winning tap; :class:`TapGather` reads the winners and its adjoint
 :class:`TapScatter` routes gradients back tap by tap with ``where`` - exact, and no
-scatter-add (ties: the first maximum, NaN: the last NaN, like torch). Adaptive max pooling
-uses :class:`FlatGather` / :class:`FlatScatter` at flat positions. Average pooling is a convolution with a constant
-kernel; adaptive pooling and interpolation are separable per-axis taps.
+scatter-add (ties: the first maximum, NaN: the last NaN, like torch). Adaptive max
+pooling uses :class:`FlatGather` / :class:`FlatScatter` at flat positions. Average pooling
+is a convolution with a constant kernel; adaptive pooling and interpolation are separable
+per-axis taps.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as _np  # host-side index tables only
 
 from .._tensor import _make, apply
 from ..autograd.node import Op
-from .conv import Conv, Geometry, from_grid, ntuple, out_to_grid, to_grid
+from .conv import Conv, Geometry, ntuple
 
 __all__ = []
 
@@ -70,38 +72,63 @@ def pool_geometry(rows, sp, kernel, stride, padding, dilation, ceil_mode):
     return Geometry(rows, 1, 1, 1, tuple(sp), tuple(kernel), tuple(stride), tuple(dilation), tuple(padding), tuple(his))
 
 
-def span_to_out(be, a, geo):
-    """A ``(rows, span)`` array of flat grid outputs as ``(rows, *out)``."""
-    xp = be.xp
-    buf = xp.zeros((a.shape[0], geo.grid_size), dtype=a.dtype)
-    buf[:, :geo.span] = a
-    buf = xp.reshape(buf, (a.shape[0],) + geo.grid)
-    return buf[(slice(None),) + tuple(slice(0, o) for o in geo.out_sp)]
+def tap_windows(geo):
+    """Per kernel tap: ``(tap, output slices, input slices)`` of the outputs whose tap lies inside the input.
+
+    Example:
+        >>> tap_windows(pool_geometry(1, (4,), (2,), (2,), (1,), (1,), False))
+        [(0, (slice(1, 3, None),), (slice(1, 4, 2),)), (1, (slice(0, 2, None),), (slice(0, 3, 2),))]
+    """
+    out = []
+    for k, kk in enumerate(itertools.product(*(range(n) for n in geo.kernel))):
+        os_, is_ = [], []
+        for kj, o, st, lo, d, n in zip(kk, geo.out_sp, geo.stride, geo.lo, geo.dilation, geo.in_sp):
+            first = kj * d - lo  # input position read by output 0
+            o0 = -(first // st) if first < 0 else 0
+            o1 = min(o, (n - 1 - first) // st + 1)
+            if o1 <= o0:
+                break
+            os_.append(slice(o0, o1))
+            is_.append(slice(first + o0 * st, first + (o1 - 1) * st + 1, st))
+        else:
+            out.append((k, tuple(os_), tuple(is_)))
+    return out
+
+
+def _disjoint(geo):
+    """Whether no input position is read by two (output, tap) pairs (windows don't overlap)."""
+    return all(s >= d * (k - 1) + 1 for s, d, k in zip(geo.stride, geo.dilation, geo.kernel))
 
 
 def window_max(be, x, geo):
-    """Each window's maximum of ``x`` ``(rows, *sp)`` and its winning tap, both flat on the grid ``(rows, span)``.
+    """Each window's maximum of ``x`` ``(rows, *sp)`` and its winning tap, both ``(rows, *out)``.
 
-    Ties go to the first maximum, NaN to the last NaN, like torch.
+    Ties go to the first maximum, NaN to the last NaN, like torch. Every tap is a strided
+    view of the input, so the scan touches output-sized arrays only.
     """
     xp = be.xp
-    xg = to_grid(be, x, geo, fill=-float("inf"))
-    span = geo.span
     small = xp.int16 if len(geo.taps) < 2 ** 15 else xp.int64  # the winning tap: fewer bytes to move
-    best = kbest = None
-    for k, (phase, off) in enumerate(geo.taps):
-        v = xg[:, 0, 0, phase, off:off + span]
-        if best is None:
-            best, kbest = v, xp.zeros(v.shape, dtype=small)
-            continue
-        upd = (v > best) | xp.isnan(v)
-        best = xp.where(upd, v, best)
-        kbest = xp.where(upd, xp.asarray(k, dtype=small), kbest)
+    shape = (geo.n,) + geo.out_sp
+    best = xp.full(shape, -float("inf"), dtype=x.dtype)
+    kbest = xp.zeros(shape, dtype=small)
+    windows = tap_windows(geo)
+    whole = tuple(slice(0, o) for o in geo.out_sp)
+    if any(os_ != whole for _, os_, _ in windows):  # padding: an all -inf window picks its first tap inside
+        first = _np.zeros(geo.out_sp, dtype=_np.int64)
+        for k, os_, _ in reversed(windows):
+            first[os_] = k
+        kbest = kbest + xp.astype(be.from_host(first), small)
+    lead = (slice(None),)
+    for k, os_, is_ in windows:
+        v, b = x[lead + is_], best[lead + os_]
+        upd = (v > b) | xp.isnan(v)
+        best[lead + os_] = xp.where(upd, v, b)
+        kbest[lead + os_] = xp.where(upd, xp.asarray(k, dtype=small), kbest[lead + os_])
     return best, kbest
 
 
 def tap_positions(be, kbest, geo):
-    """Flat input positions ``(rows, *out)`` (int64) of the winning taps ``kbest`` ``(rows, span)``."""
+    """Flat input positions ``(rows, *out)`` (int64) of the winning taps ``kbest`` ``(rows, *out)``."""
     xp = be.xp
     strides = [math.prod(geo.in_sp[j + 1:]) for j in range(len(geo.in_sp))]
     tap_off = [sum(i * d * st for i, d, st in zip(kk, geo.dilation, strides)) for kk in _np.ndindex(*geo.kernel)]
@@ -110,27 +137,26 @@ def tap_positions(be, kbest, geo):
         shape = [1] * len(geo.out_sp)
         shape[j] = o
         base = base + ((_np.arange(o) * s - lo) * st).reshape(shape)
-    kbest = xp.astype(span_to_out(be, kbest, geo), xp.int64)
-    offs = xp.take(be.from_host(_np.asarray(tap_off, dtype=_np.int64)), xp.reshape(kbest, (-1,)), axis=0)
+    offs = xp.take(be.from_host(_np.asarray(tap_off, dtype=_np.int64)), xp.reshape(xp.astype(kbest, xp.int64), (-1,)), axis=0)
     return xp.reshape(offs, kbest.shape) + be.from_host(base)
 
 
 class TapGather(Op):
     """``out[u]`` = the input at output ``u``'s chosen window tap ``kbest[u]`` (max pooling); backward: :class:`TapScatter`.
 
-    Selection and its adjoint work tap by tap on the phase grid (slices and ``where``), so
-    no index arithmetic or scatter-add is needed; ``vals`` passes values already gathered.
+    Selection and its adjoint go tap by tap over strided views (``where``), so no index
+    arithmetic or scatter-add is needed; ``vals`` passes values already selected.
     """
 
     def forward(self, be, x, geo, kbest, vals=None):
         self.geo, self.kbest = geo, kbest
         if vals is None:
             xp = be.xp
-            xg = to_grid(be, x, geo)
-            for k, (phase, off) in enumerate(geo.taps):
-                v = xg[:, 0, 0, phase, off:off + geo.span]
-                vals = v if vals is None else xp.where(kbest == k, v, vals)
-        return span_to_out(be, vals, geo)
+            lead = (slice(None),)
+            vals = xp.zeros((geo.n,) + geo.out_sp, dtype=x.dtype)
+            for k, os_, is_ in tap_windows(geo):
+                vals[lead + os_] = xp.where(kbest[lead + os_] == k, x[lead + is_], vals[lead + os_])
+        return vals
 
     def backward(self, g):
         return (apply(TapScatter, (g,), self.geo, self.kbest),)
@@ -142,13 +168,17 @@ class TapScatter(Op):
     def forward(self, be, g, geo, kbest):
         self.geo, self.kbest = geo, kbest
         xp = be.xp
-        span = geo.span
-        gs = out_to_grid(be, xp.reshape(g, (geo.n, 1, 1) + geo.out_sp), geo)[:, 0, 0, :span]
+        lead = (slice(None),)
         zero = xp.zeros((), dtype=g.dtype)
-        out = xp.zeros((geo.n, 1, 1, geo.n_phases, geo.grid_size), dtype=g.dtype)
-        for k, (phase, off) in enumerate(geo.taps):
-            out[:, 0, 0, phase, off:off + span] += xp.where(kbest == k, gs, zero)
-        return xp.reshape(from_grid(be, out, geo), (geo.n,) + geo.in_sp)
+        out = xp.zeros((geo.n,) + geo.in_sp, dtype=g.dtype)
+        disjoint = _disjoint(geo)
+        for k, os_, is_ in tap_windows(geo):
+            part = xp.where(kbest[lead + os_] == k, g[lead + os_], zero)
+            if disjoint:
+                out[lead + is_] = part
+            else:
+                out[lead + is_] += part
+        return out
 
     def backward(self, h):
         return (apply(TapGather, (h,), self.geo, self.kbest),)

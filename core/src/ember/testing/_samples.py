@@ -41,14 +41,28 @@ ARRAYS = {
     "X3": _rng.uniform(-1.0, 1.0, (1, 2, 4, 4, 4)).astype(np.float32),
     "K3": _rng.uniform(-1.0, 1.0, (2, 2, 2, 2, 2)).astype(np.float32),
     "b3": _rng.uniform(-1.0, 1.0, (3,)).astype(np.float32),
+    "E": np.array([0.5], dtype=np.float32),
+    "T": _rng.uniform(-1.0, 1.0, (3, 4, 4)).astype(np.float32),
+    "PS": _rng.uniform(-1.0, 1.0, (1, 4, 2, 3)).astype(np.float32),
 }
 
-# ops whose values are random, stateful or host-only: never compared
+# ops whose values are random, stateful or host-only: never compared (in-place variants too)
 SKIP = frozenset({
     "bernoulli", "multinomial", "normal", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like",
-    "randperm", "empty", "empty_like", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
-    "from_numpy", "from_dlpack",
+    "randperm", "empty", "empty_like", "manual_seed", "seed", "initial_seed", "from_numpy", "from_dlpack",
+    "dropout", "alpha_dropout", "feature_alpha_dropout", "rrelu",
 })
+_SETTINGS = ("set_", "get_", "use_", "are_")  # process-wide switches and queries, not ops: never called
+
+
+def skipped(name):
+    """Whether ``name`` is left out of the suite (random, stateful, a setting)."""
+    return name.rstrip("_") in SKIP or name.startswith(_SETTINGS) or name.endswith("_enabled")
+
+
+def hand(name):
+    """The hand-written sample of ``name`` (or of the op an in-place ``name_`` updates), or None."""
+    return HAND.get(name, HAND.get(name.rstrip("_")))
 
 _D = {"device": DEVICE}
 HAND = {
@@ -122,6 +136,18 @@ HAND = {
     "broadcast_to": (("W", (2, 3)), {}),
     "dsplit": (("B", 2), {}),
     "narrow_copy": (("X", 1, 1, 2), {}),
+    "threshold": (("R", 0.1, 20.0), {}),
+    "layer_norm": (("X", (4,), "V", "V"), {}),
+    "rms_norm": (("X", (4,), "V"), {}),
+    "embedding": (("M", "I"), {}),
+    "is_nonzero": (("E",), {}),
+    "bilinear": (("X", "Y", "T", "W"), {}),
+    "pixel_shuffle": (("PS", 2), {}),
+    "pixel_unshuffle": (("X2", 2), {}),
+    "renorm": (("X", 2, 0, 0.5), {}),
+    "unravel_index": (("N", (3, 4)), {}),
+    "gcd": (("N", "N"), {}),
+    "lcm": (("N", "N"), {}),
     "relu": (("R",), {}),
     "abs": (("R",), {}),
     "sign": (("R",), {}),

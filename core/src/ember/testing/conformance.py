@@ -206,10 +206,10 @@ def samples(ops=None):
     names = ops or sorted(FUNCTIONS) + [f"F.{n}" for n in sorted(_samples.FUNCTIONAL)]
     out = {}
     for name in names:
-        if name in _samples.SKIP:
+        if _samples.skipped(name):
             continue
         fn = _function(name)
-        sample = _samples.FUNCTIONAL.get(name[2:]) if name.startswith("F.") else _samples.HAND.get(name)
+        sample = _samples.FUNCTIONAL.get(name[2:]) if name.startswith("F.") else _samples.hand(name)
         if sample is None:
             sample = _samples.probe(name, fn, lambda s: _build(s, "cpu"))
         out[name] = sample

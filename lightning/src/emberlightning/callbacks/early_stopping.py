@@ -41,6 +41,7 @@ class EarlyStopping(Callback):
         self.best_score = math.inf if mode == "min" else -math.inf
         self.stopping_reason_message = None
         self._check_on_train_epoch_end = check_on_train_epoch_end
+        self._log_rank_zero_only = log_rank_zero_only
 
     @property
     def state_key(self):
@@ -79,11 +80,12 @@ class EarlyStopping(Callback):
                 warnings.warn(message, RuntimeWarning, stacklevel=2)
             return
         stop, reason = self._evaluate(float(logs[self.monitor]))
+        stop = trainer.strategy.reduce_boolean_decision(stop, all=False)  # one process stopping stops them all
         if stop:
             trainer.should_stop = True
             self.stopped_epoch = trainer.current_epoch
             self.stopping_reason_message = reason
-        if reason and self.verbose:
+        if reason and self.verbose and (trainer.is_global_zero or not self._log_rank_zero_only):
             print(reason)
 
     def _evaluate(self, current):

@@ -87,7 +87,7 @@ class ModelCheckpoint(Callback):
             logger = trainer.logger
             root = logger.log_dir if logger is not None and getattr(logger, "log_dir", None) else \
                 trainer.default_root_dir
-            self.dirpath = os.path.join(root, "checkpoints")
+            self.dirpath = trainer.strategy.broadcast(os.path.join(root, "checkpoints"))  # rank 0's folder
         if self._save_on_train_epoch_end is None:
             self._save_on_train_epoch_end = trainer.val_check_interval == 1.0 and trainer.check_val_every_n_epoch == 1
 
@@ -148,7 +148,8 @@ class ModelCheckpoint(Callback):
 
     def _save_latest(self, trainer, candidates):
         previous = self.best_model_path
-        path = self._unique_path(self.format_checkpoint_name(candidates), previous if self.save_top_k != -1 else None)
+        path = self._unique_path(trainer, self.format_checkpoint_name(candidates),
+                                 previous if self.save_top_k != -1 else None)
         self.best_model_path = path
         self._write(trainer, path)
         if previous and previous != path and self.save_top_k != -1:
@@ -167,7 +168,8 @@ class ModelCheckpoint(Callback):
         if not self._better_than_kth(current):
             return
         full = len(self.best_k_models) == self.save_top_k and self.save_top_k > 0
-        path = self._unique_path(self.format_checkpoint_name(candidates), self.kth_best_model_path if full else None)
+        path = self._unique_path(trainer, self.format_checkpoint_name(candidates),
+                                 self.kth_best_model_path if full else None)
         if full:
             drop = self.kth_best_model_path
             self.best_k_models.pop(drop, None)
@@ -193,7 +195,7 @@ class ModelCheckpoint(Callback):
 
     def _save_last(self, trainer, candidates):
         previous = self.last_model_path
-        path = self._unique_path(self.format_checkpoint_name(candidates, self.CHECKPOINT_NAME_LAST), previous)
+        path = self._unique_path(trainer, self.format_checkpoint_name(candidates, self.CHECKPOINT_NAME_LAST), previous)
         self.last_model_path = path
         self._write(trainer, path)
         if previous and previous != path and previous not in self.best_k_models and previous != self.best_model_path:
@@ -206,14 +208,17 @@ class ModelCheckpoint(Callback):
 
     @staticmethod
     def _remove(trainer, path):
-        if path and os.path.exists(path):
+        if path and trainer.is_global_zero and os.path.exists(path):
             os.remove(path)
 
-    def _unique_path(self, name, replacing):
-        """``dirpath/name``, or ``name-vN`` when that file exists and is not the one being replaced."""
+    def _unique_path(self, trainer, name, replacing):
+        """``dirpath/name``, or ``name-vN`` when that file exists and is not the one being replaced (rank 0 decides)."""
         path = os.path.join(self.dirpath, name)
         if not self._enable_version_counter:
             return path
+        return trainer.strategy.broadcast(self._free_path(path, name, replacing))
+
+    def _free_path(self, path, name, replacing):
         version = self.STARTING_VERSION
         stem = name[:-len(self.FILE_EXTENSION)]
         while os.path.exists(path) and path != replacing:

@@ -75,5 +75,5 @@ class ModelSummary(Callback):
         self._max_depth = max_depth
 
     def on_fit_start(self, trainer, pl_module):
-        if self._max_depth != 0:
+        if self._max_depth != 0 and trainer.is_global_zero:
             print(summarize(pl_module, self._max_depth))

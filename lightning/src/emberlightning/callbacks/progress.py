@@ -34,6 +34,10 @@ class ProgressBar(Callback):
         """Draw again."""
         self._enabled = True
 
+    def setup(self, trainer, pl_module, stage):
+        if not trainer.is_global_zero:  # one bar per run: the other processes draw nothing
+            self.disable()
+
     def get_metrics(self, trainer, pl_module):
         """``v_num`` (the logger's version) and every metric logged with ``prog_bar=True``."""
         items = {}

@@ -70,6 +70,9 @@ def ensure_file(name, path, resource, root, download):
     if os.path.exists(path):
         return path
     url, hashes, archive = resource
+    found = _find(root, os.path.basename(path)) if archive and os.path.isdir(root) else None
+    if found is not None:  # extracted earlier, in a layout other than ``path``
+        return found
     if not download:
         raise RuntimeError(f"{name}: {path} not found; pass download=True or place the file there (source: {url})")
     if archive:

@@ -26,6 +26,8 @@ from ._weights import load_safetensors_weights, read_safetensors_metadata, save_
 
 __all__ = ["GPTConfig", "GPT"]
 
+_CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
+
 
 @dataclasses.dataclass
 class GPTConfig:
@@ -260,6 +262,51 @@ class GPT(nn.Module):
             True
         """
         save_safetensors_weights(self, path, metadata={"gpt_config": json.dumps(dataclasses.asdict(self.config))})
+
+    @classmethod
+    def from_gpt2_safetensors(cls, path, n_head, dropout=0.0):
+        """A model with the weights of a Hugging Face GPT-2 ``model.safetensors`` file the user has.
+
+        Sizes come from the weights (``n_head`` cannot, so it is given: 12 for GPT-2 small); the
+        ``Conv1D`` matrices are transposed into ``Linear`` layout and the causal-mask buffers skipped.
+
+        Example:
+            >>> import os, tempfile, ember
+            >>> from embertext.models import GPT, GPTConfig
+            >>> model = GPT(GPTConfig(vocab_size=10, block_size=4, n_layer=1, n_head=2, n_embd=4))
+            >>> conv1d = ("c_attn.weight", "c_proj.weight", "c_fc.weight")  # stored transposed by GPT-2
+            >>> hf = {k.removeprefix("transformer."): (v.t() if k.endswith(conv1d) else v).contiguous()
+            ...       for k, v in model.state_dict().items() if k != "lm_head.weight"}
+            >>> path = os.path.join(tempfile.mkdtemp(), "model.safetensors"); ember.save_safetensors(hf, path)
+            >>> ember.equal(GPT.from_gpt2_safetensors(path, n_head=2).transformer.h[0].attn.c_attn.weight,
+            ...             model.transformer.h[0].attn.c_attn.weight)
+            True
+        """
+        raw = ember.load_safetensors(path)
+        weights = {}
+        for key, value in raw.items():
+            name = key if key.startswith(("transformer.", "lm_head.")) else "transformer." + key
+            if name.endswith((".attn.bias", ".attn.masked_bias")) and value.ndim != 1:
+                continue  # GPT-2's stored causal mask, not a weight
+            weights[name] = value.t() if name.endswith(_CONV1D) else value
+        if "transformer.wte.weight" not in weights or "transformer.wpe.weight" not in weights:
+            raise ValueError(f"GPT.from_gpt2_safetensors: {path} has no wte/wpe embeddings; is it a GPT-2 file?")
+        vocab_size, n_embd = weights["transformer.wte.weight"].shape
+        n_layer = len({k.split(".")[2] for k in weights if k.startswith("transformer.h.")})
+        config = GPTConfig(vocab_size=vocab_size, block_size=weights["transformer.wpe.weight"].shape[0],
+                           n_layer=n_layer, n_head=n_head, n_embd=n_embd, dropout=dropout)
+        model = cls(config)
+        weights.pop("lm_head.weight", None)  # tied to wte
+        own = model.state_dict()
+        missing = [k for k in own if k not in weights and k != "lm_head.weight"]
+        unexpected = [k for k in weights if k not in own]
+        if missing or unexpected:
+            raise RuntimeError(f"GPT.from_gpt2_safetensors: {path} does not match GPT-2: missing {missing}, "
+                               f"unexpected {unexpected}")
+        with ember.no_grad():
+            for name, value in weights.items():
+                own[name].copy_(value.to(own[name].dtype))
+        return model
 
     @classmethod
     def from_safetensors(cls, path, config=None, strict=True):

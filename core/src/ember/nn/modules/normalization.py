@@ -10,7 +10,7 @@ from ..parameter import Parameter
 from .module import Module
 
 __all__ = [
-    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
     "LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm",
 ]
 
@@ -125,6 +125,58 @@ class BatchNorm3d(_BatchNorm):
     """
 
     _dims, _dims_msg = (5,), "5D"
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalisation over ``(N, C, *)`` input whose statistics would be shared across processes.
+
+    In a single process (no ``ember.distributed`` group of more than one rank) it is exactly
+    :class:`BatchNorm1d`/``2d``/``3d``; cross-process statistics are not implemented, so training
+    with a world size above one raises instead of silently using per-process statistics.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> model = nn.SyncBatchNorm.convert_sync_batchnorm(nn.Sequential(nn.Conv2d(1, 2, 1), nn.BatchNorm2d(2)))
+        >>> type(model[1]).__name__, model(ember.ones(2, 1, 3, 3)).shape
+        ('SyncBatchNorm', ember.Size([2, 2, 3, 3]))
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 process_group=None, device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input):
+        if input.ndim < 2:
+            raise ValueError(f"expected at least 2D input (got {input.ndim}D input)")
+
+    def forward(self, input):
+        if self.training and _world_size(self.process_group) > 1:
+            raise NotImplementedError("SyncBatchNorm: synchronising batch statistics across processes is not "
+                                      "implemented in Ember; use BatchNorm (per-process statistics) instead")
+        return super().forward(input)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """Replace every BatchNorm layer in ``module`` (recursively) by a SyncBatchNorm with the same state."""
+        if isinstance(module, _BatchNorm) and not isinstance(module, cls):
+            converted = cls(module.num_features, module.eps, module.momentum, module.affine,
+                            module.track_running_stats, process_group)
+            converted.load_state_dict(module.state_dict())
+            converted.train(module.training)
+            return converted
+        for name, child in list(module.named_children()):
+            setattr(module, name, cls.convert_sync_batchnorm(child, process_group))
+        return module
+
+
+def _world_size(group):
+    import sys
+
+    dist = sys.modules.get("ember.distributed")
+    if dist is None or not dist.is_initialized():
+        return 1
+    return dist.get_world_size(group)
 
 
 class _InstanceNorm(_NormBase):

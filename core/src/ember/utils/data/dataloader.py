@@ -303,7 +303,10 @@ class _MultiProcessIter(_BaseIter):
                 break
         else:
             return
-        self._task_conns[wid].send((self._next_task, index))
+        try:
+            self._task_conns[wid].send((self._next_task, index))
+        except OSError:  # BrokenPipeError: the worker died since its last message
+            self._fail(self._death_message(wid))
         self._pending[self._next_task] = wid
         self._next_task += 1
 
