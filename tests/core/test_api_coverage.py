@@ -254,6 +254,11 @@ def test_functional_aliases_and_inplace_functions():
     assert ember.fill(t, 3).tolist() == [3.0, 3.0]
     assert ember.rsub(ember.tensor([1.0, 2.0]), 5, alpha=2).tolist() == [3.0, 1.0]
     assert ember.scalar_tensor(2).dtype is ember.float32
+    assert ember.asarray(a) is a and ember.asarray([1, 2], dtype=ember.float64).dtype is ember.float64
+    assert ember.asarray(a, copy=True) is not a and ember.equal(ember.asarray(a, copy=True), a)
+    assert ember.equal(ember.max_pool2d(ember.ones(1, 1, 4, 4), 2), F.max_pool2d(ember.ones(1, 1, 4, 4), 2))
+    assert not ember.detach(a.requires_grad_()).requires_grad
+    assert ember.zeros(1).is_meta is False and ember.zeros(1).is_mps is False
 
 
 def test_runtime_switches():
@@ -271,6 +276,7 @@ def test_runtime_switches():
     assert ember.typename(ember.zeros(1, dtype=ember.int64)) == "ember.LongTensor"
     assert ember.typename(model) == "ember.nn.modules.linear.Linear"
     assert ember.FloatTensor(2, 3).tolist() == [[0.0] * 3] * 2
+    assert ember.tensor([1]).type(ember.DoubleTensor).dtype is ember.float64
     assert isinstance(ember.tensor([1]), ember.LongTensor) and not isinstance(ember.tensor([1]), ember.FloatTensor)
     assert ember.zeros(1).layout == ember.strided and ember.pi == math.pi
 

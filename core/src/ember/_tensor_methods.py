@@ -125,6 +125,8 @@ def type_(self, dtype=None, non_blocking=False):
         names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
                  "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "bfloat16": "BFloat16"}
         return f"ember.{names.get(self.dtype.name, self.dtype.name)}Tensor"
+    if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), _dtype.dtype):
+        dtype = dtype.dtype  # a legacy type such as ember.FloatTensor
     if isinstance(dtype, str):
         for n, d in (("Float", _dtype.float32), ("Double", _dtype.float64), ("Long", _dtype.int64), ("Int", _dtype.int32),
                      ("Half", _dtype.float16), ("Bool", _dtype.bool), ("Byte", _dtype.uint8)):

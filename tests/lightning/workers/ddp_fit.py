@@ -78,22 +78,34 @@ assert dist.is_initialized() and dist.get_world_size() == n == DEVICES and dist.
 assert trainer.is_global_zero == (rank == 0) and trainer.local_rank == rank and trainer.num_devices == DEVICES
 
 # the same weights everywhere, equal to one process doing SGD on the global batches
-ref = mlp(seed=100)
-opt = ember.optim.SGD(ref.parameters(), lr=LR, momentum=0.9)
-shards = [DistributedSampler(range(N_TRAIN), num_replicas=n, rank=r, shuffle=True, seed=0) for r in range(n)]
-for epoch in range(EPOCHS):
-    orders = []
-    for s in shards:
-        s.set_epoch(epoch)
-        orders.append(list(s))
-    for k in range(0, N_TRAIN // n, BATCH):
-        opt.zero_grad()
-        loss = sum(nn.functional.mse_loss(ref(X[o[k:k + BATCH]]), Y[o[k:k + BATCH]]) for o in orders) / n
-        loss.backward()
-        opt.step()
+def reference(accumulate):
+    """One process doing SGD on the global batches (every rank's batch, ``accumulate`` of them per step)."""
+    ref = mlp(seed=100)
+    opt = ember.optim.SGD(ref.parameters(), lr=LR, momentum=0.9)
+    shards = [DistributedSampler(range(N_TRAIN), num_replicas=n, rank=r, shuffle=True, seed=0) for r in range(n)]
+    for epoch in range(EPOCHS):
+        orders = []
+        for s in shards:
+            s.set_epoch(epoch)
+            orders.append(list(s))
+        step = BATCH * accumulate
+        for k in range(0, N_TRAIN // n, step):
+            opt.zero_grad()
+            batches = [o[j:j + BATCH] for o in orders for j in range(k, k + step, BATCH)]
+            loss = sum(nn.functional.mse_loss(ref(X[b]), Y[b]) for b in batches) / len(batches)
+            loss.backward()
+            opt.step()
+    return ref
+
+
+def check_weights(model, ref):
+    for a, b in zip(model.parameters(), ref.parameters()):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+ref = reference(accumulate=1)
+check_weights(model, ref)
 mine = [p.detach().numpy() for p in model.parameters()]
-for a, b in zip(mine, ref.parameters()):
-    np.testing.assert_allclose(a, b.detach().numpy(), rtol=1e-10, atol=1e-12)
 everyone = [None] * n
 dist.all_gather_object(everyone, mine)
 for theirs in everyone:
@@ -103,9 +115,10 @@ for theirs in everyone:
 # sharded data: this rank's DistributedSampler share, each epoch a new order
 per_epoch = N_TRAIN // n
 assert len(model.seen) == EPOCHS * per_epoch, model.seen
-for epoch, s in enumerate(shards[rank:rank + 1] * EPOCHS):
-    s.set_epoch(epoch)
-    assert model.seen[epoch * per_epoch:(epoch + 1) * per_epoch] == list(s)
+shard = DistributedSampler(range(N_TRAIN), num_replicas=n, rank=rank, shuffle=True, seed=0)
+for epoch in range(EPOCHS):
+    shard.set_epoch(epoch)
+    assert model.seen[epoch * per_epoch:(epoch + 1) * per_epoch] == list(shard)
 assert model.val_seen[:N_VAL // n] == list(range(rank, N_VAL, n))  # validation: not shuffled
 seen = [None] * n
 dist.all_gather_object(seen, sorted(model.seen[:per_epoch]))
@@ -138,4 +151,10 @@ assert abs(result["val_loss"] - ref_val) < 1e-10 and result["val_rank_max"] == n
 gathered = model.all_gather({"r": ember.tensor([float(rank), 1.0])})["r"]
 assert gathered.tolist() == [[float(r), 1.0] for r in range(n)], gathered  # DDP: stacked, even for one
 assert rank_zero_only(lambda: "zero", default="other")() == ("zero" if rank == 0 else "other")
+# a second fit in the same job, accumulating gradients over two batches (synchronised on the second only)
+again = L.Trainer(strategy="ddp", accelerator="cpu", devices=DEVICES, max_epochs=EPOCHS, accumulate_grad_batches=2,
+                  logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+model = Model(seed=100)
+again.fit(model, train)
+check_weights(model, reference(accumulate=2))
 print(f"rank {rank}: ddp fit ok", flush=True)

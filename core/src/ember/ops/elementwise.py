@@ -1021,7 +1021,7 @@ class ComplexPart(Op):
         return f"{self.part.capitalize()}Backward0"
 
 
-@export()
+@export(method=False)
 def real(input):
     """The real part (the tensor itself for real dtypes).
 
@@ -1033,7 +1033,7 @@ def real(input):
     return apply(ComplexPart, (input,), "real") if input.is_complex() else input
 
 
-@export()
+@export(method=False)
 def imag(input):
     """The imaginary part of a complex tensor.
 
@@ -1045,6 +1045,10 @@ def imag(input):
     if not input.is_complex():
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
     return apply(ComplexPart, (input,), "imag")
+
+
+Tensor.real = property(real, doc="The real part (an attribute, as in torch).")
+Tensor.imag = property(imag, doc="The imaginary part of a complex tensor (an attribute, as in torch).")
 
 
 @export()

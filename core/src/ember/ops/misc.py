@@ -119,6 +119,20 @@ for _name, _doc, _fn in (
     export(_name, function=_fn)(_constant_predicate(_name, False, _doc))
 
 
+def _false_property(name):
+    def getter(self):
+        return False
+
+    getter.__name__ = name
+    return property(getter, doc=f"False: Ember has no {name[3:]} tensors (torch's ``Tensor.{name}``).")
+
+
+# torch's device/layout properties for kinds of tensor Ember does not have
+for _name in ("is_meta", "is_mps", "is_xpu", "is_ipu", "is_xla", "is_mtia", "is_maia", "is_vulkan", "is_mkldnn",
+              "is_nested", "is_quantized", "is_sparse_csr"):
+    METHODS[_name] = _false_property(_name)
+
+
 @_method
 def pin_memory(input, device=None):
     """``input`` itself: Ember has no page-locked memory, so pinning is a no-op.
@@ -832,6 +846,38 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
 
 
 @export(method=False)
+def detach(input):
+    """``input.detach()``: a tensor sharing ``input``'s data, cut from the graph.
+
+    Example:
+        >>> import ember
+        >>> ember.detach(ember.ones(1, requires_grad=True)).requires_grad
+        False
+    """
+    return input.detach()
+
+
+@export(method=False)
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """``obj`` (a tensor, array, number or nested sequence) as a tensor, sharing data where possible unless ``copy``.
+
+    Example:
+        >>> import ember
+        >>> t = ember.zeros(2); ember.asarray(t) is t, ember.asarray([1, 2], dtype=ember.float64)
+        (True, tensor([1., 2.], dtype=ember.float64))
+    """
+    from .._creation import as_tensor, tensor
+
+    if isinstance(obj, Tensor):
+        out = obj.to(device=device if device is not None else obj.device, dtype=dtype or obj.dtype, copy=bool(copy))
+    elif copy:
+        out = tensor(obj, dtype=dtype, device=device)
+    else:
+        out = as_tensor(obj, dtype=dtype, device=device)
+    return out.requires_grad_() if requires_grad else out
+
+
+@export(method=False)
 def fill(input, value):
     """A tensor like ``input`` filled with ``value``.
 
@@ -1032,7 +1078,8 @@ def _functional_alias(name, fname=None, reorder=None):
 
 for _name in ("cosine_similarity", "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle", "selu", "celu",
               "prelu", "rrelu", "hardshrink", "dropout", "alpha_dropout", "feature_alpha_dropout", "layer_norm",
-              "group_norm", "rms_norm", "bilinear", "threshold"):
+              "group_norm", "rms_norm", "bilinear", "threshold", "channel_shuffle", "avg_pool1d", "adaptive_avg_pool1d",
+              "max_pool1d", "max_pool2d", "max_pool3d"):
     export(_name, method=_name in ("prelu", "hardshrink"))(_functional_alias(_name))
 export("embedding", method=False)(_functional_alias("embedding", reorder=lambda a: (a[1], a[0]) + tuple(a[2:])))
 
