@@ -255,6 +255,26 @@ class Tensor:
         """
         return self._be.is_contiguous(self._data)
 
+    def pin_memory(self, device=None):
+        """A copy in page-locked host memory for faster transfers (CPU tensors are returned as they are).
+
+        Example:
+            >>> import ember
+            >>> ember.ones(2).pin_memory().is_pinned()
+            False
+        """
+        return self
+
+    def is_pinned(self, device=None):
+        """Whether the tensor lives in page-locked host memory (never, for numpy-backed tensors).
+
+        Example:
+            >>> import ember
+            >>> ember.ones(2).is_pinned()
+            False
+        """
+        return False
+
     def get_device(self):
         """The device index, or -1 for a device without index (the CPU).
 

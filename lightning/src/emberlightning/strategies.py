@@ -144,11 +144,11 @@ class DDPStrategy(Strategy):
     elsewhere; other keyword arguments go to ``DistributedDataParallel``.
 
     Example:
+        >>> import emberlightning as L
         >>> from emberlightning.strategies import DDPStrategy
-        >>> s = DDPStrategy(process_group_backend="mpi")
-        >>> s._configure("cpu", [0, 0], num_nodes=1)
-        >>> s.world_size, s.global_rank, s.root_device, s.distributed_sampler_kwargs
-        (2, 0, device(type='cpu'), {'num_replicas': 2, 'rank': 0})
+        >>> trainer = L.Trainer(strategy=DDPStrategy(bucket_cap_mb=5), accelerator="cpu", devices=2, logger=False)
+        >>> trainer.strategy, trainer.world_size, trainer.strategy.distributed_sampler_kwargs
+        (DDPStrategy(root_device=cpu, world_size=2), 2, {'num_replicas': 2, 'rank': 0})
     """
 
     def __init__(self, process_group_backend=None, timeout=None, start_method="popen", **kwargs):

@@ -81,11 +81,17 @@ class Adam(ElementwiseOptimizer):
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             lerp_(be, m, g, 1 - beta1)
             v *= beta2
-            v += (1 - beta2) * g * g
+            sq = (1 - beta2) * g  # in-place steps below: one temporary per product, same rounding
+            sq *= g
+            v += sq
             if amsgrad:
                 v_max = state["max_exp_avg_sq"]._data
                 maximum_(be, v_max, v)
                 v = v_max
-            denom = be.xp.sqrt(v) / (1 - beta2**step) ** 0.5 + eps
-            p._data -= lr / (1 - beta1**step) * (m / denom)
+            denom = be.xp.sqrt(v)
+            denom /= (1 - beta2**step) ** 0.5
+            denom += eps
+            upd = m / denom
+            upd *= lr / (1 - beta1**step)
+            p._data -= upd
             touch(p)

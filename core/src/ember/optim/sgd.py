@@ -69,7 +69,7 @@ class SGD(ElementwiseOptimizer):
                 else:
                     b = buf._data
                     b *= momentum
-                    b += (1 - dampening) * g
+                    b += g if dampening == 0 else (1 - dampening) * g  # no scaled copy when it is 1
                 g = g + momentum * b if nesterov else b
             p._data -= lr * g
             touch(p)

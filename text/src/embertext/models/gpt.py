@@ -68,20 +68,20 @@ class CausalSelfAttention(nn.Module):
         self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)
         self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
         self.resid_dropout = nn.Dropout(config.dropout)
+        # additive causal mask (0 on and below the diagonal, -inf above): plain Add in the graph, exportable
+        mask = ember.full((config.block_size, config.block_size), float("-inf")).triu(1)
+        self.register_buffer("mask", mask, persistent=False)
 
     def forward(self, x, past=None):
         b, t, c = x.shape
         qkv = self.c_attn(x).reshape(b, t, 3, self.n_head, c // self.n_head).permute(2, 0, 3, 1, 4)
         q, k, v = qkv.unbind(0)  # each (b, heads, t, head size)
-        p = self.dropout if self.training else 0.0
-        if past is None:
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
-        else:
+        start = 0
+        if past is not None:
+            start = past[0].shape[2]
             k, v = ember.cat([past[0], k], dim=2), ember.cat([past[1], v], dim=2)
-            mask = None  # one new token may see the whole cache
-            if t > 1:
-                mask = ember.ones((t, k.shape[2]), dtype=ember.bool, device=x.device).tril(k.shape[2] - t)
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
+        mask = None if t == 1 else self.mask[start:start + t, :start + t]  # one new token may see everything
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0)
         y = y.transpose(1, 2).reshape(b, t, c)
         return self.resid_dropout(self.c_proj(y)), (k, v)
 
