@@ -42,7 +42,7 @@ def test_detect_shapes_finds_objects(tmp_path):
     heat, reg, mask = module.targets(boxes, labels)
     assert heat.sum() == mask.sum() == len(labels)
     lines = []
-    m_ap = module.run(epochs=3, train=160, test=40, batch_size=16, width=16, out=str(tmp_path), log=lines.append)
+    m_ap = module.run(epochs=4, train=192, test=40, batch_size=16, width=16, out=str(tmp_path), log=lines.append)
     assert m_ap > 0.1 and "mAP@0.5" in lines[-2]
     with Image.open(tmp_path / "detections.png") as img:
         assert img.size == (4 * 192 + 10, 2 * 192 + 6)

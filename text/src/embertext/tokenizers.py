@@ -18,11 +18,12 @@ from __future__ import annotations
 import heapq
 import json
 import re
+import unicodedata
 from collections import Counter
 
 import ember
 
-__all__ = ["BPETokenizer"]
+__all__ = ["BPETokenizer", "WordPieceTokenizer"]
 
 # Contractions, letter runs, digit runs, punctuation runs (each with an optional leading space) and
 # whitespace; the last alternative makes sure every character lands in some pre-token.
@@ -387,3 +388,143 @@ class BPETokenizer:
 
     def __repr__(self):
         return f"BPETokenizer(vocab_size={self.vocab_size}, special_tokens={self.special_tokens})"
+
+
+def _is_punctuation(ch):
+    cp = ord(ch)
+    return 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126 or \
+        unicodedata.category(ch).startswith("P")
+
+
+def _is_cjk(ch):
+    cp = ord(ch)
+    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2A6DF or 0x2A700 <= cp <= 0x2B73F
+            or 0x2B740 <= cp <= 0x2B81F or 0x2B820 <= cp <= 0x2CEAF or 0xF900 <= cp <= 0xFAFF
+            or 0x2F800 <= cp <= 0x2FA1F)
+
+
+class WordPieceTokenizer:
+    """BERT-style WordPiece: basic tokenization, then greedy longest-match-first sub-words from a vocabulary.
+
+    The basic step drops control characters, isolates CJK characters and punctuation, splits on
+    whitespace and (with ``do_lower_case``) lower-cases and strips accents. Each word is then cut into
+    the longest vocabulary pieces from the left, continuation pieces written ``##piece``; a word that
+    cannot be cut (or is longer than ``max_input_chars_per_word``) becomes ``unk_token``.
+
+    Example:
+        >>> from embertext.tokenizers import WordPieceTokenizer
+        >>> tok = WordPieceTokenizer(["[UNK]", "un", "##aff", "##able", "runs", "!"])
+        >>> tok.tokenize("Unaffable RUNS!"), tok.encode("runs?")
+        (['un', '##aff', '##able', 'runs', '!'], [4, 0])
+    """
+
+    def __init__(self, vocab, unk_token="[UNK]", do_lower_case=True, strip_accents=None,
+                 max_input_chars_per_word=100):
+        self.itos = list(vocab)
+        self.stoi = {t: i for i, t in enumerate(self.itos)}
+        if unk_token not in self.stoi:
+            raise ValueError(f"WordPieceTokenizer: unk_token {unk_token!r} is not in the vocabulary")
+        self.unk_token, self.do_lower_case = unk_token, do_lower_case
+        self.strip_accents = do_lower_case if strip_accents is None else strip_accents
+        self.max_input_chars_per_word = max_input_chars_per_word
+
+    @classmethod
+    def from_vocab_file(cls, path, **kwargs):
+        """Read a ``vocab.txt`` with one token per line (the id is the line number).
+
+        Example:
+            >>> import os, tempfile
+            >>> from embertext.tokenizers import WordPieceTokenizer
+            >>> path = os.path.join(tempfile.mkdtemp(), "vocab.txt")
+            >>> with open(path, "w") as f: _ = f.write("[UNK]\\nhi\\n")
+            >>> WordPieceTokenizer.from_vocab_file(path).encode("Hi there")
+            [1, 0]
+        """
+        with open(path, encoding="utf-8") as f:
+            return cls([line.rstrip("\n") for line in f], **kwargs)
+
+    def _basic(self, text):
+        chars = []
+        for ch in text:
+            if ch == "\x00" or ch == "\ufffd" or (unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n\r"):
+                continue
+            chars.append(f" {ch} " if _is_cjk(ch) else ch)
+        words = []
+        for word in "".join(chars).split():
+            if self.do_lower_case:
+                word = word.lower()
+            if self.strip_accents:
+                word = "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
+            piece = []
+            for ch in word:
+                if _is_punctuation(ch):
+                    if piece:
+                        words.append("".join(piece))
+                        piece = []
+                    words.append(ch)
+                else:
+                    piece.append(ch)
+            if piece:
+                words.append("".join(piece))
+        return words
+
+    def _pieces(self, word):
+        if len(word) > self.max_input_chars_per_word:
+            return [self.unk_token]
+        out, start = [], 0
+        while start < len(word):
+            end = len(word)
+            while end > start:
+                piece = word[start:end] if start == 0 else "##" + word[start:end]
+                if piece in self.stoi:
+                    break
+                end -= 1
+            if end == start:
+                return [self.unk_token]
+            out.append(piece)
+            start = end
+        return out
+
+    def tokenize(self, text):
+        """The WordPiece tokens of ``text``.
+
+        Example:
+            >>> from embertext.tokenizers import WordPieceTokenizer
+            >>> WordPieceTokenizer(["[UNK]", "cafe", "中"]).tokenize("Café 中文")
+            ['cafe', '中', '[UNK]']
+        """
+        return [p for word in self._basic(text) for p in self._pieces(word)]
+
+    def encode(self, text):
+        """Token ids of ``text``.
+
+        Example:
+            >>> from embertext.tokenizers import WordPieceTokenizer
+            >>> WordPieceTokenizer(["[UNK]", "a", "##b"]).encode("ab a")
+            [1, 2, 1]
+        """
+        return [self.stoi[p] for p in self.tokenize(text)]
+
+    def decode(self, ids):
+        """Join the tokens of ``ids`` with spaces, gluing ``##`` continuations to the previous piece.
+
+        Example:
+            >>> from embertext.tokenizers import WordPieceTokenizer
+            >>> WordPieceTokenizer(["[UNK]", "un", "##aff", "##able"]).decode([1, 2, 3])
+            'unaffable'
+        """
+        return " ".join(self.itos[int(i)] for i in ids).replace(" ##", "")
+
+    def __call__(self, input):
+        """``encode`` a string or each string of a list (the transform interface)."""
+        if isinstance(input, str):
+            return self.encode(input)
+        return [self.encode(text) for text in input]
+
+    @property
+    def vocab_size(self):
+        """Number of tokens in the vocabulary."""
+        return len(self.itos)
+
+    def __repr__(self):
+        return f"WordPieceTokenizer(vocab_size={self.vocab_size}, do_lower_case={self.do_lower_case})"

@@ -16,8 +16,9 @@ import ember.nn as nn
 
 from . import functional as F
 from .data.utils import get_tokenizer
+from .tokenizers import WordPieceTokenizer
 
-__all__ = ["Sequential", "Tokenizer", "VocabTransform", "Truncate", "AddToken", "PadTransform", "ToTensor",
+__all__ = ["Sequential", "Tokenizer", "BERTTokenizer", "VocabTransform", "Truncate", "AddToken", "PadTransform", "ToTensor",
            "LabelToIndex"]
 
 
@@ -48,6 +49,33 @@ class Tokenizer(nn.Module):
         if isinstance(input, str):
             return self.tokenize(input)
         return [self.tokenize(text) for text in input]
+
+
+class BERTTokenizer(nn.Module):
+    """BERT's WordPiece tokenizer from a ``vocab.txt`` file: string (or list of strings) -> ids (or tokens).
+
+    Unlike torchtext, ids are returned as ints (torchtext gave them as strings).
+
+    Example:
+        >>> import os, tempfile
+        >>> from embertext.transforms import BERTTokenizer
+        >>> path = os.path.join(tempfile.mkdtemp(), "vocab.txt")
+        >>> with open(path, "w") as f: _ = f.write("[UNK]\\nhello\\n##s\\n")
+        >>> BERTTokenizer(path)(["Hellos", "bye"]), BERTTokenizer(path, return_tokens=True)("Hellos")
+        ([[1, 2], [0]], ['hello', '##s'])
+    """
+
+    def __init__(self, vocab_path, do_lower_case=True, strip_accents=None, return_tokens=False):
+        super().__init__()
+        self.wordpiece = WordPieceTokenizer.from_vocab_file(vocab_path, do_lower_case=do_lower_case,
+                                                            strip_accents=strip_accents)
+        self.return_tokens = return_tokens
+
+    def forward(self, input):
+        run = self.wordpiece.tokenize if self.return_tokens else self.wordpiece.encode
+        if isinstance(input, str):
+            return run(input)
+        return [run(text) for text in input]
 
 
 class VocabTransform(nn.Module):

@@ -53,7 +53,7 @@ _Cast = []  # filled by ops.shape on import (it imports this module)
 
 def sum_to(g, shape):
     """Reduce gradient ``g`` to ``shape`` by summing broadcast dimensions."""
-    gshape = g.shape
+    gshape = g._data.shape  # the raw tuple: no Size built on the per-op backward path
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)

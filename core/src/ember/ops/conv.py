@@ -75,6 +75,11 @@ class Geometry:
                 self.phases.append((idx, tuple(gs), tuple(xs)))
 
     @property
+    def identity_grid(self):
+        """Stride 1, no padding, every input position used: the grid is the input itself (no copy)."""
+        return self.n_phases == 1 and tuple(self.grid) == tuple(self.in_sp) and not any(self.lo)
+
+    @property
     def n_phases(self):
         return math.prod(self.stride)
 
@@ -88,6 +93,8 @@ def to_grid(be, x, geo, fill=0):
     """Input ``(n, c, *sp)`` on the phase grid: ``(n, groups, cg, S, P)`` (``fill`` pads)."""
     xp = be.xp
     n, g, cg = geo.n, geo.groups, geo.cg
+    if geo.identity_grid:
+        return xp.reshape(x, (n, g, cg, 1, geo.grid_size))
     buf = xp.full((n, g, cg, geo.n_phases) + geo.grid, fill, dtype=x.dtype)
     xv = xp.reshape(x, (n, g, cg) + tuple(geo.in_sp))
     lead = (slice(None),) * 3
@@ -100,6 +107,8 @@ def from_grid(be, buf, geo):
     """Inverse of :func:`to_grid` for gradients: ``(n, groups, cg, S, P)`` -> ``(n, c, *sp)``."""
     xp = be.xp
     n, g, cg = geo.n, geo.groups, geo.cg
+    if geo.identity_grid:
+        return xp.reshape(buf, (n, g * cg) + tuple(geo.in_sp))
     buf = xp.reshape(buf, (n, g, cg, geo.n_phases) + geo.grid)
     out = xp.zeros((n, g, cg) + tuple(geo.in_sp), dtype=buf.dtype)
     lead = (slice(None),) * 3

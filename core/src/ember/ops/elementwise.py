@@ -70,6 +70,11 @@ class Sub(Op):
         return (sum_to(g, sa) if na else None), (sum_to(-g, sb) if nb else None)
 
 
+def _times(x, y):
+    """``x * y`` for tensors; straight to the primitive when the dtypes already agree (backward hot path)."""
+    return apply(Mul, (x, y)) if x.dtype is y.dtype else x * y
+
+
 class Mul(Op):
     save_inputs = True
 
@@ -81,7 +86,7 @@ class Mul(Op):
         na, nb = self.next
         if g.dtype.category == 3:  # complex: torch's convention multiplies by the conjugate
             a, b = a.conj(), b.conj()
-        return (sum_to(g * b, a.shape) if na else None), (sum_to(g * a, b.shape) if nb else None)
+        return (sum_to(_times(g, b), a._data.shape) if na else None), (sum_to(_times(g, a), b._data.shape) if nb else None)
 
 
 class Div(Op):

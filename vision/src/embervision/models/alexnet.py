@@ -48,8 +48,9 @@ def alexnet(*, weights=None, progress=True, **kwargs):
 
     Example:
         >>> from embervision.models import alexnet
-        >>> alexnet(num_classes=10).classifier[-1].out_features
-        10
+        >>> alexnet(weights="DEFAULT")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ValueError: alexnet: no pretrained weights are bundled ...
     """
     no_weights("alexnet", weights)
     return AlexNet(**kwargs)

@@ -40,13 +40,13 @@ def make_layers(cfg, batch_norm=False):
 class VGG(nn.Module):
     """Convolutional ``features``, 7x7 adaptive pooling and a three-layer ``classifier``.
 
+    The classifier alone holds over 100M parameters (its first layer takes 512 x 7 x 7 inputs).
+
     Example:
         >>> import ember
-        >>> from embervision.models import VGG
-        >>> from embervision.models.vgg import make_layers
-        >>> m = VGG(make_layers([8, "M", 512, "M"]), num_classes=3)
-        >>> m(ember.zeros(1, 3, 8, 8)).shape
-        ember.Size([1, 3])
+        >>> from embervision.models.vgg import CFGS, make_layers
+        >>> sum(isinstance(m, ember.nn.Conv2d) for m in make_layers(CFGS["A"]))  # VGG-11: 8 convs + 3 linears
+        8
     """
 
     def __init__(self, features, num_classes=1000, init_weights=True, dropout=0.5):
