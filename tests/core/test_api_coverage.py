@@ -208,6 +208,7 @@ def test_tensor_misc_methods(device):
     assert x.is_same_size(x * 2) and not x.is_same_size(x.t())
     assert x.is_signed() and not ember.tensor([1], dtype=ember.uint8, device=device).is_signed()
     assert x.pin_memory() is x and x.share_memory_() is x and not x.is_pinned()
+    assert x.new([1, 2]).dtype is x.dtype and x.new(2, 4).shape == (2, 4) and x.new(2).device == x.device
 
 
 def test_apply_and_map_on_cpu():

@@ -374,6 +374,34 @@ def _full(L, n, ins, args):
     return L.add("ConstantOfShape", [L.shape(shape)], value=fill)
 
 
+def _activation(build):
+    """Lower a pointwise activation through ``build(L, x, c, *params)``; ``c(v)`` makes a constant of x's dtype."""
+
+    def lower(L, n, ins, args):
+        dt = n.outputs[0].dtype.name
+        return build(L, ins[0], lambda v: _scalar(L, dt, v), *args)
+
+    return lower
+
+
+def _gelu(L, x, c):
+    return L.add("Mul", [L.add("Mul", [x, c(0.5)]), L.add("Add", [c(1.0), L.add("Erf", [L.add("Mul", [x, c(0.5 ** 0.5)])])])])
+
+
+def _gelu_tanh(L, x, c):
+    cube = L.add("Mul", [L.add("Mul", [x, x]), x])
+    inner = L.add("Mul", [c((2 / np.pi) ** 0.5), L.add("Add", [x, L.add("Mul", [c(0.044715), cube])])])
+    return L.add("Mul", [L.add("Mul", [x, c(0.5)]), L.add("Add", [c(1.0), L.add("Tanh", [inner])])])
+
+
+ACTIVATIONS = {
+    "Gelu": _gelu,
+    "GeluTanh": _gelu_tanh,
+    "Silu": lambda L, x, c: L.add("Mul", [x, L.add("Sigmoid", [x])]),
+    "LeakyRelu": lambda L, x, c, slope: L.add("LeakyRelu", [x], alpha=float(slope)),
+    "Hardtanh": lambda L, x, c, lo, hi: L.add("Clip", [x, c(lo), c(hi)]),
+}
+
 LOWERINGS = {
     "Add": _binary("Add"), "Sub": _binary("Sub"), "Mul": _binary("Mul"), "Div": _binary("Div"),
     "Pow": _binary("Pow"), "Matmul": _binary("MatMul"), "Neg": _unary("Neg"), "Sqrt": _unary("Sqrt"),
@@ -388,4 +416,5 @@ LOWERINGS = {
     "NormAffine": _norm_affine, "Embedding": _embedding, "AxisGather": _axis_gather, "_LSTMScan": _lstm_scan,
     "max_pool": _max_pool, "argmax": _arg_extreme(True), "argmin": _arg_extreme(False),
     "max": _max_min(True), "min": _max_min(False), "full": _full,
+    **{name: _activation(build) for name, build in ACTIVATIONS.items()},
 }

@@ -267,6 +267,23 @@ def resize_as_(input, the_template, memory_format=None):
 
 
 @_method
+def new(input, *args, device=None):
+    """Legacy constructor of a tensor with ``input``'s dtype and device: ``x.new(*sizes)`` (uninitialised),
+    ``x.new(data)`` or ``x.new()`` (empty).
+
+    Example:
+        >>> import ember
+        >>> x = ember.zeros(1, dtype=ember.float64)
+        >>> x.new([1, 2]), x.new(2, 3).shape, x.new().shape
+        (tensor([1., 2.], dtype=ember.float64), ember.Size([2, 3]), ember.Size([0]))
+    """
+    dev = device if device is not None else input.device
+    if len(args) == 1 and not isinstance(args[0], int):
+        return input.new_tensor(args[0]).to(dev)
+    return input.new_empty(args or (0,), device=dev)
+
+
+@_method
 def sum_to_size(input, *size):
     """Sum ``input`` down to ``size`` (which ``input`` must broadcast from).
 
