@@ -182,7 +182,7 @@ def resnet18_cifar(m):
             import torchvision
 
             model = torchvision.models.resnet18(num_classes=10)
-        except ImportError:
+        except (ImportError, RuntimeError):  # not installed, or its compiled ops do not match this torch
             model = _resnet18_torch_api(m, 10)
     else:
         import embervision

@@ -26,11 +26,12 @@ def test_digits_cnn_reaches_95_percent(tmp_path):
 
 def test_resnet_cifar_writes_binary_data_and_learns(tmp_path):
     module = load("train_resnet_cifar")
-    lines = []
-    train_acc, test_acc = module.run(data=str(tmp_path), epochs=2, train_size=384, log=lines.append)
+    module.write_synthetic_cifar(str(tmp_path), per_batch=64, test_size=160)
     folder = tmp_path / "cifar-10-batches-bin"
-    assert "synthetic" in lines[0]
-    assert all((folder / f"data_batch_{i}.bin").stat().st_size % 3073 == 0 for i in range(1, 6))
+    assert all((folder / f"data_batch_{i}.bin").stat().st_size == 64 * 3073 for i in range(1, 6))
+    lines = []
+    train_acc, test_acc = module.run(data=str(tmp_path), epochs=2, log=lines.append)
+    assert lines[0].startswith("320 training / 160 test images, classes ['red-bar'")
     assert test_acc > 0.2  # ten classes: chance is 0.1
 
 

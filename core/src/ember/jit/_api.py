@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from ._dynamic import default_symbols, make_symbolic, scaled_inputs
+from ._dynamic import STRUCTURE_CHANGES, default_symbols, make_symbolic, scaled_inputs
 from ._module import GraphModule
 from ._tracer import TracerWarning, flatten, record
 
@@ -28,18 +28,7 @@ def build_module(fn, inputs, *, mode="trace", strict=True, symbols=None):
     flatten(tuple(inputs), leaves)
     symbols = default_symbols(leaves) if symbols is None else [list(p) for p in symbols]
     if symbols:
-        base = [leaves[places[0][0]].shape[places[0][1]] for places in symbols]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                more = [record(fn, scaled_inputs(inputs, leaves, symbols, [2 if m >> k & 1 else 1 for k in range(len(symbols))]),
-                               mode, quiet=True, strict=strict) for m in range(1, 1 << len(symbols))]
-                check = record(fn, scaled_inputs(inputs, leaves, symbols, [3] * len(symbols)), mode, quiet=True, strict=strict)
-                reason = make_symbolic([g] + more, check, base)
-            except Exception as exc:  # the function rejects other sizes: the graph keeps fixed sizes
-                reason = f"the function fails at other sizes ({type(exc).__name__}: {exc})"
-        g.symbols = [] if reason else symbols
-        g.fixed_reason = reason
+        g = _symbolic(fn, inputs, leaves, symbols, mode, strict, g)
     from ._passes import eliminate_dead_code
 
     eliminate_dead_code(g)
@@ -49,6 +38,33 @@ def build_module(fn, inputs, *, mode="trace", strict=True, symbols=None):
         tensors = {v.name: sd[v.name] for v in g.params}
     name = type(fn).__name__ if isinstance(fn, Module) else getattr(fn, "__name__", "function")
     return GraphModule(g, tensors, name).train(fn.training if isinstance(fn, Module) else False)
+
+
+def _symbolic(fn, inputs, leaves, symbols, mode, strict, g):
+    """``g`` with symbolic sizes (fitted on traces at 1x, 2x and 3x the sizes), or ``g`` with fixed sizes and a
+    ``fixed_reason``. Where the example sizes take a shortcut that larger sizes don't (``expand`` to a batch of 1
+    records nothing), the fit is redone on traces at 2x, 4x and 6x and the 2x trace becomes the graph."""
+    base = [leaves[places[0][0]].shape[places[0][1]] for places in symbols]
+    n = len(symbols)
+    reason = None
+    for scale in (1, 2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                graphs = [g if scale == 1 and m == 0 else
+                          record(fn, scaled_inputs(inputs, leaves, symbols, [scale * (2 if m >> k & 1 else 1) for k in range(n)]),
+                                 mode, quiet=True, strict=strict) for m in range(1 << n)]
+                check = record(fn, scaled_inputs(inputs, leaves, symbols, [3 * scale] * n), mode, quiet=True, strict=strict)
+                reason = make_symbolic(graphs, check, [scale * b for b in base])
+            except Exception as exc:  # the function rejects other sizes: the graph keeps fixed sizes
+                reason = f"the function fails at other sizes ({type(exc).__name__}: {exc})"
+        if reason is None:
+            graphs[0].symbols, graphs[0].fixed_reason = symbols, None
+            return graphs[0]
+        if reason != STRUCTURE_CHANGES:
+            break
+    g.symbols, g.fixed_reason = [], reason
+    return g
 
 
 def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inputs=None, check_tolerance=1e-5,

@@ -18,6 +18,9 @@ from .._tensor import Tensor
 from ._graph import Node, Ref, Struct, Sym, Value
 
 
+STRUCTURE_CHANGES = "the trace changes structure with the input sizes"
+
+
 def default_symbols(leaves):
     """One batch symbol over dim 0 of every input with dims, when they all share that size."""
     places = [(i, 0) for i, t in enumerate(leaves) if t.ndim >= 1]
@@ -138,7 +141,7 @@ def make_symbolic(graphs, check, base):
     g = graphs[0]
     sks = [skeleton(x) for x in graphs + [check]]
     if any(s[0] != sks[0][0] for s in sks):
-        return "the trace changes structure with the input sizes"
+        return STRUCTURE_CHANGES
     tripled = [3 * b for b in base]
     fitted = []
     for j, v0 in enumerate(sks[0][1]):

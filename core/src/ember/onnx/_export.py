@@ -400,6 +400,8 @@ ACTIVATIONS = {
     "Silu": lambda L, x, c: L.add("Mul", [x, L.add("Sigmoid", [x])]),
     "LeakyRelu": lambda L, x, c, slope: L.add("LeakyRelu", [x], alpha=float(slope)),
     "Hardtanh": lambda L, x, c, lo, hi: L.add("Clip", [x, c(lo), c(hi)]),
+    "Hardsigmoid": lambda L, x, c: L.add("HardSigmoid", [x], alpha=1 / 6, beta=0.5),
+    "Hardswish": lambda L, x, c: L.add("HardSwish", [x]),
 }
 
 LOWERINGS = {

@@ -627,7 +627,9 @@ def lerp_(be, a, end, weight):
         array([0.25, 0.25])
     """
     if weight < 0.5:
-        a += weight * (end - a)
+        step = end - a  # one temporary, scaled in place: the same rounding as ``weight * (end - a)``
+        step *= weight
+        a += step
     else:
         be.assign(a, end - (end - a) * (1 - weight))
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 import warnings
 
-from ... import _dtype
+from ... import _dtype, _tensor
 from ..._creation import ones, zeros
-from ..._tensor import apply
+from ..._tensor import _make, apply
+from ...autograd import _state
 from ...autograd.node import Op
 from ...ops.join import cat
 from ._dropout import dropout as _dropout
@@ -91,8 +92,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         key, value = _repeat_heads(query, key, value)
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1])
-    scores = (query * scale) @ key.transpose(-2, -1)
-    allowed = None
+    allowed = additive = None
     if is_causal:
         if attn_mask is not None:
             raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
@@ -101,17 +101,92 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if attn_mask.dtype is _dtype.bool:
             allowed = attn_mask
         elif attn_mask.dtype.category == 2:
-            scores = scores + attn_mask
+            additive = attn_mask
         else:
             raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                                f"attn_mask.dtype: {_dtype_words(attn_mask.dtype)} and  query.dtype: "
                                f"{_dtype_words(query.dtype)} instead.")
+    if dropout_p == 0.0 and _fusable(query, key, value, additive):
+        return apply(FusedAttention, (query, key, value), scale, additive, allowed)
+    return _composed_attention(query, key, value, scale, additive, allowed, dropout_p)
+
+
+def _fusable(query, key, value, additive):
+    """One :class:`FusedAttention` node serves equal batch dims, float inputs and a constant mask.
+
+    While a tracer records (jit, ONNX export) the composed form runs, whose ops it knows.
+    """
+    return (_tensor._tracer is None and query.dtype.category == 2 and query.ndim >= 2 and query.shape[:-2] == key.shape[:-2] == value.shape[:-2]
+            and (additive is None or not additive.requires_grad))
+
+
+def _composed_attention(query, key, value, scale, additive, allowed, dropout_p=0.0):
+    """Attention in Ember ops (dropout, broadcast batch dims, a mask that needs a gradient, double backward)."""
+    scores = (query * scale) @ key.transpose(-2, -1)
+    if additive is not None:
+        scores = scores + additive
     if allowed is not None:
         scores = scores.masked_fill(allowed.logical_not(), float("-inf"))
     weights = apply(SafeSoftmax, (scores,))
     if dropout_p > 0.0:
         weights = _dropout(weights, dropout_p, True)
     return weights @ value
+
+
+class FusedAttention(Op):
+    """``softmax((q * scale) @ k^T + mask) @ v`` as one node, with its exact backward on arrays.
+
+    The same operations in the same order as :func:`_composed_attention`, so the values are
+    identical; the node saves the attention weights. A backward that must itself be
+    differentiable (``create_graph=True``) differentiates the composed form instead.
+    """
+
+    save_inputs = True
+
+    def forward(self, be, q, k, v, scale, additive, allowed):
+        xp = be.xp
+        self.be, self.scale, self.additive, self.allowed = be, scale, additive, allowed
+        scores = be.matmul(q * xp.asarray(scale, dtype=q.dtype), _mT(xp, k))
+        if additive is not None:
+            scores = scores + additive._data
+        if allowed is not None:
+            scores = xp.where(allowed._data, scores, xp.asarray(-float("inf"), dtype=scores.dtype))
+        self.p = SafeSoftmax.forward(self, be, scores)
+        return be.matmul(self.p, v)
+
+    def backward(self, g):
+        q, k, v = self.saved()
+        if _state.grad_enabled:
+            return self._differentiable_backward(g, q, k, v)
+        be, p, nq, nk, nv = self.be, self.p, *self.next
+        xp = be.xp
+        ga = g._data
+        dv = be.matmul(_mT(xp, p), ga) if nv else None
+        dq = dk = None
+        if nq or nk:
+            dp = be.matmul(ga, _mT(xp, v._data))
+            ds = p * (dp - xp.sum(dp * p, axis=-1, keepdims=True))
+            scale = xp.asarray(self.scale, dtype=ga.dtype)
+            dq = be.matmul(ds, k._data) * scale if nq else None
+            dk = be.matmul(_mT(xp, ds), q._data * scale) if nk else None
+        return tuple(None if a is None else _make(a, q._be, q._device, q.dtype) for a in (dq, dk, dv))
+
+    def _differentiable_backward(self, g, q, k, v):
+        from ...autograd import grad
+
+        wanted = [i for i, e in enumerate(self.next) if e is not None]
+        inputs = (q, k, v)
+        out = _composed_attention(q, k, v, self.scale, self.additive, self.allowed)
+        got = grad([out], [inputs[i] for i in wanted], [g], create_graph=True, allow_unused=True)
+        res = [None] * 3
+        for i, gi in zip(wanted, got):
+            res[i] = gi
+        return tuple(res)
+
+
+def _mT(xp, a):
+    """The last two axes swapped (a view)."""
+    return xp.permute_dims(a, tuple(range(a.ndim - 2)) + (a.ndim - 1, a.ndim - 2))
 
 
 # --- multi-head attention ----------------------------------------------------------------------------
