@@ -142,7 +142,7 @@ def test_sgd_momentum_without_dampening(device):
 
 @pytest.mark.parametrize("mask", [None, "bool", "float", "causal"])
 def test_fused_attention_matches_composed_and_gradchecks(device, mask):
-    from ember.nn.functional._attention import FusedAttention, _composed_attention
+    from ember.nn.functional._attention import _composed_attention
 
     q, k, v = (ember.tensor(rng.standard_normal((2, 3, 4, 5)), device=device, requires_grad=True) for _ in range(3))
     kw = {}
@@ -155,7 +155,7 @@ def test_fused_attention_matches_composed_and_gradchecks(device, mask):
     elif mask == "causal":
         kw["is_causal"] = True
     out = F.scaled_dot_product_attention(q, k, v, **kw)
-    assert type(out.grad_fn) is FusedAttention
+    assert out.grad_fn.name() == "FusedAttentionBackward0"  # one node
     allowed = kw.get("attn_mask") if mask == "bool" else None
     additive = kw.get("attn_mask") if mask == "float" else None
     if mask == "causal":

@@ -264,7 +264,7 @@ LOADERS = [
     Loader("embertext vocab", seed_vocab, call_vocab, (ValueError,), (whole_json_view,), ".json", ("embertext",)),
     Loader("embertext BPE tokenizer", seed_tokenizer, call_tokenizer, (ValueError,), (whole_json_view,), ".json",
            ("embertext",)),
-    Loader("emberlightning checkpoint", seed_lightning, call_lightning, (SerializationError, ValueError),
+    Loader("emberlightning checkpoint", seed_lightning, call_lightning, (RuntimeError, ValueError),
            (manifest_view,), ".ckpt", ("emberlightning",)),
 ]
 
@@ -284,6 +284,14 @@ def test_seeds_load(loader, tmp_path):
         loader.call(str(path))
 
 
+class Blob(bytes):
+    """File contents with a short repr (hypothesis warns, an error here, when a repr passes 100 kB)."""
+
+    def __repr__(self):
+        head = bytes(self[:256])
+        return f"Blob({head!r}{' ...' if len(self) > 256 else ''}, {len(self)} bytes)"
+
+
 @st.composite
 def mutated_input(draw, spec):
     seeds = spec.seed_files()
@@ -293,8 +301,8 @@ def mutated_input(draw, spec):
         doc, rebuild = view(data)
         data = rebuild(apply_json_mutations(doc, draw(JSON_MUTATIONS)))
         if draw(st.booleans()):
-            return data
-    return apply_byte_mutations(data, draw(BYTE_MUTATIONS))
+            return Blob(data)
+    return Blob(apply_byte_mutations(data, draw(BYTE_MUTATIONS)))
 
 
 def test_fuzz_loader(loader, tmp_path):

@@ -104,7 +104,7 @@ def load_state_dict_checked(model, state_dict, strict, where):
     """``model.load_state_dict`` whose error names the checkpoint and lists mismatched keys."""
     try:
         return model.load_state_dict(state_dict, strict=strict)
-    except RuntimeError as exc:
+    except (RuntimeError, TypeError) as exc:  # TypeError: an entry that is not a tensor
         raise RuntimeError(f"the checkpoint {where} does not fit {type(model).__name__}: {exc}") from None
 
 
@@ -113,8 +113,11 @@ def read_checkpoint(path, map_location=None):
     import ember
 
     ckpt = ember.load(path, map_location=map_location)
-    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
-        raise ValueError(f"{path} is not an emberlightning checkpoint (no 'state_dict' entry)")
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("state_dict"), dict):
+        raise ValueError(f"{path} is not an emberlightning checkpoint (no 'state_dict' dict)")
+    for key in ("state_dict", "hyper_parameters"):
+        if not isinstance(ckpt.get(key, {}), dict) or not all(isinstance(k, str) for k in ckpt.get(key, {})):
+            raise ValueError(f"{path}: malformed checkpoint: {key!r} must be a dict with string keys")
     return ckpt
 
 

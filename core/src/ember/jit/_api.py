@@ -21,14 +21,22 @@ def build_module(fn, inputs, *, mode="trace", strict=True, symbols=None):
     ``symbols``: per size symbol the ``(input leaf index, dim)`` places it is read from; None picks the batch
     dimension (dim 0 of every input) when the inputs share it.
     """
-    from ..nn.modules.module import Module
-
     g = record(fn, inputs, mode, strict=strict)
     leaves = []
     flatten(tuple(inputs), leaves)
     symbols = default_symbols(leaves) if symbols is None else [list(p) for p in symbols]
-    if symbols:
-        g = _symbolic(fn, inputs, leaves, symbols, mode, strict, g)
+    if not symbols:
+        return _module(fn, g)
+    sym = _symbolic(fn, inputs, leaves, symbols, mode, strict, g)
+    module = _module(fn, sym)
+    if sym is not g and not _reproduces(module, fn, inputs):  # the example sizes really take another path
+        g.symbols, g.fixed_reason = [], STRUCTURE_CHANGES
+        module = _module(fn, g)
+    return module
+
+
+def _module(fn, g):
+    from ..nn.modules.module import Module
     from ._passes import eliminate_dead_code
 
     eliminate_dead_code(g)
@@ -40,10 +48,29 @@ def build_module(fn, inputs, *, mode="trace", strict=True, symbols=None):
     return GraphModule(g, tensors, name).train(fn.training if isinstance(fn, Module) else False)
 
 
+def _reproduces(module, fn, inputs):
+    """Whether ``module`` gives exactly ``fn``'s outputs (shapes and bits) on ``inputs``."""
+    import numpy as np
+
+    from ..autograd.grad_mode import no_grad
+
+    want, got = [], []
+    try:
+        with no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            flatten(fn(*inputs), want)
+            flatten(module(*inputs), got)
+    except Exception:
+        return False
+    return len(want) == len(got) and all(
+        np.array_equal(w._be.to_host(w._data), o._be.to_host(o._data), equal_nan=True) for w, o in zip(want, got))
+
+
 def _symbolic(fn, inputs, leaves, symbols, mode, strict, g):
     """``g`` with symbolic sizes (fitted on traces at 1x, 2x and 3x the sizes), or ``g`` with fixed sizes and a
     ``fixed_reason``. Where the example sizes take a shortcut that larger sizes don't (``expand`` to a batch of 1
-    records nothing), the fit is redone on traces at 2x, 4x and 6x and the 2x trace becomes the graph."""
+    records nothing), the fit is redone on traces at 2x, 4x and 6x and the 2x trace becomes the graph (the caller
+    checks that it reproduces the example)."""
     base = [leaves[places[0][0]].shape[places[0][1]] for places in symbols]
     n = len(symbols)
     reason = None

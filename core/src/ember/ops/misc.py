@@ -113,7 +113,6 @@ for _name, _doc, _fn in (
     ("is_conj", "Whether this is a lazily conjugated view (never, in Ember).", True),
     ("is_neg", "Whether this is a lazily negated view (never, in Ember).", True),
     ("is_inference", "Whether this tensor was made in inference mode as an inference tensor (never, in Ember).", True),
-    ("is_pinned", "Whether this tensor lives in page-locked host memory (never, in Ember).", False),
     ("is_shared", "Whether this tensor lives in shared memory (never, in Ember).", False),
 ):
     export(_name, function=_fn)(_constant_predicate(_name, False, _doc))
@@ -131,18 +130,6 @@ def _false_property(name):
 for _name in ("is_meta", "is_mps", "is_xpu", "is_ipu", "is_xla", "is_mtia", "is_maia", "is_vulkan", "is_mkldnn",
               "is_nested", "is_quantized", "is_sparse_csr"):
     METHODS[_name] = _false_property(_name)
-
-
-@_method
-def pin_memory(input, device=None):
-    """``input`` itself: Ember has no page-locked memory, so pinning is a no-op.
-
-    Example:
-        >>> import ember
-        >>> x = ember.zeros(2); x.pin_memory() is x
-        True
-    """
-    return input
 
 
 @_method

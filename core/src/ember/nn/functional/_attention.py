@@ -1,8 +1,11 @@
 """nn.functional: scaled dot-product attention and the multi-head attention forward.
 
-Attention is composed from existing ops (matmul, softmax, dropout) plus one small primitive,
-:class:`SafeSoftmax`: a softmax whose fully masked rows (every score ``-inf``) give zeros
-instead of NaN, as torch's scaled_dot_product_attention does, with a clean zero gradient.
+Attention without dropout is one node, :class:`FusedAttention`, with its exact backward
+on arrays (for speed: one node instead of five, forward and backward); dropout, broadcast
+batch dims, a mask that needs a gradient, tracing and double backward use the composed form
+(matmul, :class:`SafeSoftmax`, dropout). :class:`SafeSoftmax` is a softmax whose fully masked
+rows (every score ``-inf``) give zeros instead of NaN, as torch's scaled_dot_product_attention
+does, with a clean zero gradient.
 Multi-head attention works batch-major internally, ``(N, L, E)`` -> ``(N, H, L, E/H)``, so the
 projections reshape without copies; the results equal torch's sequence-major computation.
 """

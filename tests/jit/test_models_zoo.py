@@ -1,0 +1,93 @@
+"""Every registered embervision model (and embertext's GPT) traces with a symbolic batch and each graph pass
+keeps its outputs equal to eager mode. The builders here are shared with ``tests/onnx/test_models_zoo.py``."""
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn as nn
+from ember.jit import _passes as P
+
+vm = pytest.importorskip("embervision.models")
+
+VIT_SMALL = dict(image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64)
+# smallest input each family accepts (AlexNet's strides and pools need 63 px; the others run on 32 px)
+IMAGE = {"lenet5": (1, 28, 28), "alexnet": (3, 63, 63)}
+# the deepest variants repeat their family's blocks many times: tracing them takes too long for the suite
+TOO_SLOW = {"resnet101": "101 layers of resnet50's Bottleneck", "resnet152": "152 layers of resnet50's Bottleneck",
+            "wide_resnet101_2": "resnet101 with wide_resnet50_2's wider Bottleneck"}
+
+
+def narrow_classifier(classifier, width=64):
+    """The same Linear / ReLU / Dropout stack with hidden widths ``width`` (VGG's and AlexNet's 4096-wide
+    classifiers hold over 50M parameters: the ops are the same, only the weights shrink)."""
+    linears = [m for m in classifier if isinstance(m, nn.Linear)]
+    layers, prev = [], None
+    for m in classifier:
+        if isinstance(m, nn.Linear):
+            out = m.out_features if m is linears[-1] else width
+            m, prev = nn.Linear(m.in_features if prev is None else prev, out), out
+        layers.append(m)
+    return nn.Sequential(*layers)
+
+
+def build(name):
+    """``(model in eval mode, example input shape without the batch)`` for a small configuration of ``name``
+    (a registered embervision model, or ``"gpt"`` for embertext's GPT on 8 tokens)."""
+    ember.manual_seed(0)
+    if name == "gpt":
+        from embertext.models import GPT, GPTConfig
+
+        return GPT(GPTConfig(vocab_size=30, block_size=16, n_layer=2, n_head=2, n_embd=16)).eval(), (8,)
+    kwargs = dict(num_classes=10, **(VIT_SMALL if name.startswith("vit") else {}))
+    model = getattr(vm, name)(**kwargs)
+    if name.startswith(("vgg", "alexnet")):
+        model.classifier = narrow_classifier(model.classifier)
+    return model.eval(), IMAGE.get(name, (3, 32, 32))
+
+
+def example(name, shape, batch):
+    """A batch of inputs for ``build(name)``: token ids for the GPT, images otherwise."""
+    if name == "gpt":
+        return ember.randint(0, 30, (batch, *shape))
+    return ember.randn(batch, *shape)
+
+
+def close(got, want):
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", vm.list_models() + ["gpt"])
+def test_traces_with_a_symbolic_batch_and_every_pass_keeps_outputs(name):
+    if name in TOO_SLOW:
+        pytest.skip(f"{name}: {TOO_SLOW[name]} (the family is covered by its smaller variants)")
+    model, shape = build(name)
+    x1, x3 = example(name, shape, 1), example(name, shape, 3)
+    traced = ember.jit.trace(model, x1)
+    assert traced.graph.symbols, traced.graph.fixed_reason
+    with ember.no_grad():
+        want = model(x3)
+        close(traced(x3), want)
+        m = ember.jit.freeze(traced)
+        close(m(x3), want)
+        for step in P.PASSES:  # the passes of optimize_for_inference, one at a time
+            m = P.run_passes(m, [step])
+            close(m(x3), want)
+
+
+def test_batch_one_shortcut_is_retraced_at_batch_two():
+    """``expand`` to the same shape records nothing at batch 1 (ViT's class token): the graph comes from batch 2."""
+
+    class ClassToken(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.token = nn.Parameter(ember.ones(1, 1, 3))
+
+        def forward(self, x):
+            return ember.cat([self.token.expand(x.shape[0], -1, -1), x], dim=1)
+
+    traced = ember.jit.trace(ClassToken(), ember.zeros(1, 2, 3))
+    assert traced.graph.symbols and "Expand" in [n.short for n in traced.graph.nodes]
+    out = traced(ember.zeros(4, 2, 3))
+    assert out.shape == (4, 3, 3) and out[:, 0].tolist() == [[1.0] * 3] * 4 and out[:, 1:].abs().sum().item() == 0
+    assert traced(ember.zeros(1, 2, 3)).shape == (1, 3, 3)
