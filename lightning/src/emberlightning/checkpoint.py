@@ -118,6 +118,9 @@ def read_checkpoint(path, map_location=None):
     for key in ("state_dict", "hyper_parameters"):
         if not isinstance(ckpt.get(key, {}), dict) or not all(isinstance(k, str) for k in ckpt.get(key, {})):
             raise ValueError(f"{path}: malformed checkpoint: {key!r} must be a dict with string keys")
+    meta = getattr(ckpt["state_dict"], "_metadata", None)  # per-module versions, read by load_state_dict
+    if meta is not None and not (isinstance(meta, dict) and all(isinstance(v, dict) for v in meta.values())):
+        raise ValueError(f"{path}: malformed checkpoint: the state_dict's metadata must map names to dicts")
     return ckpt
 
 
