@@ -11,11 +11,14 @@ from ember.jit import _passes as P
 vm = pytest.importorskip("embervision.models")
 
 VIT_SMALL = dict(image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64)
-# smallest input each family accepts (AlexNet's strides and pools need 63 px; the others run on 32 px)
-IMAGE = {"lenet5": (1, 28, 28), "alexnet": (3, 63, 63)}
-# the deepest variants repeat their family's blocks many times: tracing them takes too long for the suite
-TOO_SLOW = {"resnet101": "101 layers of resnet50's Bottleneck", "resnet152": "152 layers of resnet50's Bottleneck",
-            "wide_resnet101_2": "resnet101 with wide_resnet50_2's wider Bottleneck"}
+# (near) the smallest input each family accepts: AlexNet's strides need 63 px, VGG's five pools 32 px
+IMAGE = {"lenet5": (1, 28, 28), "alexnet": (3, 63, 63), "vgg": (3, 32, 32), "squeezenet": (3, 24, 24), "vit": (3, 32, 32)}
+# variants that only repeat or widen the blocks of a tested sibling take too long for the suite
+_VGG = "builds a 130M-parameter classifier (~5 s of random init); vgg11_bn has the family's ops"
+TOO_SLOW = {"resnet34": "resnet18's BasicBlock, deeper", "resnet101": "resnet50's Bottleneck, deeper",
+            "resnet152": "resnet50's Bottleneck, deeper", "wide_resnet50_2": "resnet50 with wider Bottlenecks",
+            "wide_resnet101_2": "resnet50 deeper and wider",
+            **{name: _VGG for name in ("vgg11", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn")}}
 
 
 def narrow_classifier(classifier, width=64):
@@ -43,7 +46,8 @@ def build(name):
     model = getattr(vm, name)(**kwargs)
     if name.startswith(("vgg", "alexnet")):
         model.classifier = narrow_classifier(model.classifier)
-    return model.eval(), IMAGE.get(name, (3, 32, 32))
+    family = next((k for k in IMAGE if name.startswith(k)), None)
+    return model.eval(), IMAGE.get(family, (3, 16, 16))
 
 
 def example(name, shape, batch):
@@ -62,17 +66,17 @@ def test_traces_with_a_symbolic_batch_and_every_pass_keeps_outputs(name):
     if name in TOO_SLOW:
         pytest.skip(f"{name}: {TOO_SLOW[name]} (the family is covered by its smaller variants)")
     model, shape = build(name)
-    x1, x3 = example(name, shape, 1), example(name, shape, 3)
-    traced = ember.jit.trace(model, x1)
+    x1, x2 = example(name, shape, 1), example(name, shape, 2)
+    traced = ember.jit.trace(model, x1, check_trace=False)
     assert traced.graph.symbols, traced.graph.fixed_reason
     with ember.no_grad():
-        want = model(x3)
-        close(traced(x3), want)
+        want = model(x2)
+        close(traced(x2), want)
         m = ember.jit.freeze(traced)
-        close(m(x3), want)
+        close(m(x2), want)
         for step in P.PASSES:  # the passes of optimize_for_inference, one at a time
             m = P.run_passes(m, [step])
-            close(m(x3), want)
+            close(m(x2), want)
 
 
 def test_batch_one_shortcut_is_retraced_at_batch_two():

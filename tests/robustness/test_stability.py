@@ -88,8 +88,10 @@ def test_training_memory_is_flat(name):
             gc.collect()
             base = rss_bytes()
     gc.collect()
-    growth = (rss_bytes() - base) / base
-    record("memory", f"{name}, {steps} steps", f"RSS growth {100 * growth:+.2f}% after warm-up")
+    end = rss_bytes()
+    growth = (end - base) / base
+    record("memory", f"{name}, {steps} steps",
+           f"RSS {base / 2**20:.1f} MB at step {warmup}, {end / 2**20:.1f} MB at the end ({100 * growth:+.2f}%)")
     assert growth < 0.05, f"{name}: resident memory grew {100 * growth:.1f}% over {steps - warmup} steps"
 
 
