@@ -3,7 +3,7 @@
 * 2,000 training steps (``long``; 600 in CI) of an MLP and of a LeNet-like CNN
   keep resident memory flat: growth under 5% after warm-up.
 * A loop that accumulates ``loss`` without ``.item()`` grows the autograd graph
-  every step; ``robustness_kit.GraphGrowthCheck`` notices and warns.
+  every step; ``ember.autograd.GraphGrowthCheck`` notices and warns.
 * The same seed gives bit-identical weights after 200 steps, in two separate
   processes, with DataLoader workers 0 and 2.
 * Training killed (SIGKILL) mid-epoch and resumed from its last checkpoint with
@@ -22,39 +22,8 @@ import pytest
 
 import ember
 import ember.nn as nn
-from ember.autograd import Op
+from ember.autograd import GraphGrowthCheck, GraphGrowthWarning
 from robustness_kit import LONG, record, rss_bytes
-
-
-class GraphGrowthWarning(UserWarning):
-    """The number of live autograd nodes keeps growing from step to step (a graph is being kept alive)."""
-
-
-class GraphGrowthCheck:
-    """Debug check: call :meth:`step` once per training step; warns when live autograd nodes grow ``patience`` times.
-
-    The classic leak it catches is ``total_loss += loss`` (instead of
-    ``loss.item()``): every step's graph stays reachable from ``total_loss``.
-    Counting walks the garbage collector's objects, so call it every few steps
-    in debugging runs only.
-    """
-
-    def __init__(self, patience=5):
-        self.patience, self.counts, self.warned = patience, [], False
-
-    @staticmethod
-    def live_nodes():
-        return sum(1 for o in gc.get_objects() if isinstance(o, Op))
-
-    def step(self):
-        self.counts.append(self.live_nodes())
-        recent = self.counts[-self.patience - 1:]
-        if (not self.warned and len(recent) > self.patience
-                and all(b > a for a, b in zip(recent, recent[1:]))):
-            self.warned = True
-            warnings.warn(f"live autograd nodes grew for {self.patience} steps in a row ({recent}); is a tensor "
-                          "that requires grad being accumulated across steps (use loss.item() or .detach())?",
-                          GraphGrowthWarning, stacklevel=2)
 
 
 def mlp():

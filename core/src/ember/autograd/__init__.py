@@ -28,3 +28,7 @@ def __getattr__(name):
     if name == "functional":
         return _importlib.import_module("ember.autograd.functional")
     raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
+
+from .graph_check import GraphGrowthCheck, GraphGrowthWarning  # noqa: E402
+
+__all__ += ["GraphGrowthCheck", "GraphGrowthWarning"]
