@@ -95,3 +95,13 @@ def test_batch_one_shortcut_is_retraced_at_batch_two():
     out = traced(ember.zeros(4, 2, 3))
     assert out.shape == (4, 3, 3) and out[:, 0].tolist() == [[1.0] * 3] * 4 and out[:, 1:].abs().sum().item() == 0
     assert traced(ember.zeros(1, 2, 3)).shape == (1, 3, 3)
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_small", "vit_b_16", "gpt"])
+def test_optimized_graph_matches_eager_on_every_device(name, device):
+    model, shape = build(name)
+    model = model.to(device)
+    x1, x2 = example(name, shape, 1).to(device), example(name, shape, 2).to(device)
+    fast = ember.jit.optimize_for_inference(ember.jit.trace(model, x1, check_trace=False))
+    with ember.no_grad():
+        np.testing.assert_allclose(fast(x2).cpu().numpy(), model(x2).cpu().numpy(), rtol=1e-4, atol=1e-5)
