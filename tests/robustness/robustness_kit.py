@@ -239,14 +239,22 @@ def apply_json_mutations(doc, edits):
 # ---- processes ----------------------------------------------------------------------------------------
 
 def children():
-    """The live (non-zombie) child processes of this process, recursively."""
+    """The live (non-zombie) child processes of this process, recursively.
+
+    multiprocessing's own long-lived helpers (the resource tracker and forkserver that
+    a 'spawn' or 'forkserver' DataLoader starts once per session) are not orphans.
+    """
     import psutil
 
     procs = []
     for p in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.NoSuchProcess):
-            if p.status() != psutil.STATUS_ZOMBIE:
-                procs.append(p)
+            if p.status() == psutil.STATUS_ZOMBIE:
+                continue
+            cmd = " ".join(p.cmdline())
+            if "resource_tracker" in cmd or "forkserver" in cmd:
+                continue
+            procs.append(p)
     return procs
 
 
