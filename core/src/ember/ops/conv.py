@@ -152,6 +152,9 @@ def _stacked(geo):
     return geo.cg > 1 or 4 <= geo.og
 
 
+_SMALL_SPAN = 256  # below this many grid positions per sample, batch the samples into one matmul
+
+
 def _chunks(geo):
     """Sample ranges whose stacked taps fill a cache-sized buffer (about 2 MB of float32), and its shape."""
     per = len(geo.taps) * geo.groups * geo.cg * geo.span
@@ -187,7 +190,13 @@ def correlate(be, xg, wt, geo):
         chunks, shape = _chunks(geo)
         buf = xp.empty(shape, dtype=xg.dtype)
         for s, e in chunks:
-            y[s:e, :, :, :span] = xp.matmul(w, _stack_taps(be, xg[s:e, ...], geo, buf))
+            cols = _stack_taps(be, xg[s:e, ...], geo, buf)
+            if span >= _SMALL_SPAN:
+                y[s:e, :, :, :span] = xp.matmul(w, cols)
+            else:  # few positions per sample: one product over all samples of the chunk
+                c2 = xp.reshape(xp.permute_dims(cols, (1, 2, 0, 3)), (geo.groups, len(geo.taps) * geo.cg, (e - s) * span))
+                y2 = xp.reshape(xp.matmul(w, c2), (geo.groups, geo.og, e - s, span))
+                y[s:e, :, :, :span] = xp.permute_dims(y2, (2, 0, 1, 3))
         return y
     for k, (phase, off) in enumerate(geo.taps):
         y[..., :span] += _mm(xp, wt[k, ...], xg[:, :, :, phase, off:off + span])
@@ -204,7 +213,12 @@ def correlate_t(be, gg, wt, geo):
         wtt = xp.permute_dims(_tap_matrix(be, wt, geo), (0, 2, 1))
         chunks, _ = _chunks(geo)
         for s, e in chunks:
-            cols = xp.reshape(xp.matmul(wtt, g[s:e, ...]), (e - s, geo.groups, len(geo.taps), geo.cg, span))
+            if span >= _SMALL_SPAN:
+                cols = xp.reshape(xp.matmul(wtt, g[s:e, ...]), (e - s, geo.groups, len(geo.taps), geo.cg, span))
+            else:  # few positions per sample: one product over all samples of the chunk
+                g2 = xp.reshape(xp.permute_dims(g[s:e, ...], (1, 2, 0, 3)), (geo.groups, geo.og, (e - s) * span))
+                c2 = xp.reshape(xp.matmul(wtt, g2), (geo.groups, len(geo.taps), geo.cg, e - s, span))
+                cols = xp.permute_dims(c2, (3, 0, 1, 2, 4))
             for k, (phase, off) in enumerate(geo.taps):
                 out[s:e, :, :, phase, off:off + span] += cols[:, :, k, ...]
         return out
@@ -226,7 +240,11 @@ def correlate_w(be, xg, gg, geo):
         w = None
         for s, e in chunks:
             cols = _stack_taps(be, xg[s:e, ...], geo, buf)
-            part = xp.sum(xp.matmul(g[s:e, ...], xp.permute_dims(cols, (0, 1, 3, 2))), axis=0)
+            # contract over samples and positions at once: one (og x b*span) @ (b*span x K*cg) product
+            # per group, instead of a per-sample product summed afterwards (huge when span is small)
+            g2 = xp.reshape(xp.permute_dims(g[s:e, ...], (1, 2, 0, 3)), (geo.groups, geo.og, (e - s) * span))
+            c2 = xp.reshape(xp.permute_dims(cols, (1, 0, 3, 2)), (geo.groups, (e - s) * span, K * geo.cg))
+            part = xp.matmul(g2, c2)
             w = part if w is None else w + part
         w = xp.permute_dims(xp.reshape(w, (geo.groups, geo.og, K, geo.cg)), (0, 1, 3, 2))
     else:
