@@ -37,7 +37,7 @@ class GraphGrowthCheck:
     @staticmethod
     def live_nodes():
         """The number of autograd nodes alive right now."""
-        return sum(1 for o in gc.get_objects() if isinstance(o, Op))
+        return sum(1 for o in gc.get_objects() if issubclass(type(o), Op))  # type(): no __class__ lookups on foreign proxies
 
     def step(self):
         self.counts.append(self.live_nodes())
