@@ -6,12 +6,12 @@ import csv
 import os
 
 from . import _yaml
-from .logger import Logger, next_version
+from .logger import FolderLogger
 
 __all__ = ["CSVLogger"]
 
 
-class CSVLogger(Logger):
+class CSVLogger(FolderLogger):
     """Log to CSV files in a new ``version_N`` folder per run (``version`` may name it instead).
 
     ``metrics.csv`` has one row per logging call with columns ``epoch``, ``step`` and every metric
@@ -31,38 +31,13 @@ class CSVLogger(Logger):
     NAME_METRICS_FILE = "metrics.csv"
 
     def __init__(self, save_dir, name="lightning_logs", version=None, prefix="", flush_logs_every_n_steps=100):
-        self._save_dir = os.fspath(save_dir)
-        self._name = name or ""
-        self._version = version
+        self._init_folder(save_dir, name, version)
         self._prefix = prefix
         self._flush_every = flush_logs_every_n_steps
         self.hparams = {}
         self.metrics = []  # rows not yet written
         self.metrics_keys = []
         self._written_rows = 0
-
-    @property
-    def name(self):
-        return self._name
-
-    @property
-    def version(self):
-        if self._version is None:
-            self._version = next_version(self.root_dir)
-        return self._version
-
-    @property
-    def save_dir(self):
-        return self._save_dir
-
-    @property
-    def root_dir(self):
-        return os.path.join(self._save_dir, self._name)
-
-    @property
-    def log_dir(self):
-        version = self.version if isinstance(self.version, str) else f"version_{self.version}"
-        return os.path.join(self.root_dir, version)
 
     @property
     def experiment(self):

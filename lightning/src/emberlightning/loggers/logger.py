@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["Logger", "next_version"]
+__all__ = ["Logger", "FolderLogger", "next_version"]
 
 
 def next_version(root):
@@ -90,3 +90,48 @@ class Logger:
 
     def after_save_checkpoint(self, checkpoint_callback):
         """Called after ModelCheckpoint writes a checkpoint."""
+
+
+class FolderLogger(Logger):
+    """A logger writing into ``<save_dir>/<name>/version_<N>`` (or ``<name>/<version>`` when named).
+
+    Subclasses call ``_init_folder(save_dir, name, version)``; the version number is picked, on first
+    use, as one past the highest ``version_N`` already there.
+
+    Example:
+        >>> import tempfile
+        >>> from emberlightning.loggers.logger import FolderLogger
+        >>> class Files(FolderLogger):
+        ...     def __init__(self, root):
+        ...         self._init_folder(root, "runs", None)
+        >>> Files(tempfile.mkdtemp()).log_dir.endswith("runs/version_0")
+        True
+    """
+
+    def _init_folder(self, save_dir, name, version):
+        self._save_dir = os.fspath(save_dir)
+        self._name = name or ""
+        self._version = version
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def version(self):
+        if self._version is None:
+            self._version = next_version(self.root_dir)
+        return self._version
+
+    @property
+    def save_dir(self):
+        return self._save_dir
+
+    @property
+    def root_dir(self):
+        return os.path.join(self._save_dir, self._name)
+
+    @property
+    def log_dir(self):
+        version = self.version if isinstance(self.version, str) else f"version_{self.version}"
+        return os.path.join(self.root_dir, version)

@@ -7,7 +7,7 @@ import socket
 import time
 
 from . import _tfevents, _yaml
-from .logger import Logger, next_version
+from .logger import FolderLogger
 
 __all__ = ["TensorBoardLogger", "SummaryWriter"]
 
@@ -112,7 +112,7 @@ def _flatten(params, prefix=""):
     return flat
 
 
-class TensorBoardLogger(Logger):
+class TensorBoardLogger(FolderLogger):
     """Log to TensorBoard event files in ``<save_dir>/<name>/version_<N>`` (``sub_dir`` appended if given).
 
     ``experiment`` is a :class:`SummaryWriter` (``add_scalar``, ``add_image``, ``add_histogram``,
@@ -131,9 +131,7 @@ class TensorBoardLogger(Logger):
 
     def __init__(self, save_dir, name="lightning_logs", version=None, log_graph=False, default_hp_metric=True,
                  prefix="", sub_dir=None, **kwargs):
-        self._save_dir = os.fspath(save_dir)
-        self._name = name or ""
-        self._version = version
+        self._init_folder(save_dir, name, version)
         self._sub_dir = None if sub_dir is None else os.fspath(sub_dir)
         self._default_hp_metric = default_hp_metric
         self._prefix = prefix
@@ -142,27 +140,8 @@ class TensorBoardLogger(Logger):
         self.hparams = {}
 
     @property
-    def name(self):
-        return self._name
-
-    @property
-    def version(self):
-        if self._version is None:
-            self._version = next_version(self.root_dir)
-        return self._version
-
-    @property
-    def save_dir(self):
-        return self._save_dir
-
-    @property
-    def root_dir(self):
-        return os.path.join(self._save_dir, self._name)
-
-    @property
     def log_dir(self):
-        version = self.version if isinstance(self.version, str) else f"version_{self.version}"
-        path = os.path.join(self.root_dir, version)
+        path = super().log_dir
         return os.path.join(path, self._sub_dir) if self._sub_dir else path
 
     @property
