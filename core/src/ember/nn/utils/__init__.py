@@ -1,5 +1,7 @@
-"""Helpers for training: gradient clipping, parameter/vector conversion, packed sequences."""
+"""Helpers for training: gradient clipping, parameter/vector conversion, packed sequences, parametrizations."""
 
-from . import rnn  # noqa: F401
+from . import parametrizations, parametrize, rnn  # noqa: F401
 from .clip_grad import *  # noqa: F401,F403
 from .convert_parameters import *  # noqa: F401,F403
+from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401
+from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
