@@ -5,6 +5,10 @@ tensor is asked for. Without CuPy, or with CuPy but no usable GPU, ``import
 ember`` still works, ``ember.cuda.is_available()`` is False and asking for a
 ``cuda`` tensor raises a ``RuntimeError`` saying which of the two is missing.
 
+The plugin also registers the ``'nccl'`` process-group backend of
+``ember.distributed`` for ``cuda`` tensors (``_nccl.py``), whether or not NCCL
+can run here; ``ember.distributed.is_nccl_available()`` says whether it can.
+
 Example:
     >>> import ember
     >>> ember.plugins.host().registry.provider("cuda")
@@ -52,3 +56,11 @@ def load():
 def ember_register_backends(registry):
     """Add the ``cuda`` device type (loaded lazily by :func:`load`)."""
     registry.add_backend("cuda", load)
+
+
+@ember.plugins.hookimpl
+def ember_register_distributed_backends(registry):
+    """Add the ``'nccl'`` backend of ``ember.distributed`` for ``cuda`` tensors (CuPy is imported on first use)."""
+    from . import _nccl
+
+    registry.register_backend("nccl", _nccl.NCCLTransport, devices=["cuda"], available=_nccl.is_available)

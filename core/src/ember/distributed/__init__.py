@@ -1,7 +1,9 @@
 """Distributed training on many processes: process groups and collectives, like ``torch.distributed``.
 
-CPU tensors travel over MPI (mpi4py; ``'gloo'`` is an alias of ``'mpi'``), CUDA
-tensors over NCCL (CuPy) on an ``'nccl'`` group. Start the processes with
+CPU tensors travel over MPI (mpi4py; ``'gloo'`` is an alias of ``'mpi'``); other
+process-group backends come from plugins (ember-cuda registers ``'nccl'``) or
+``Backend.register_backend``, and carry the device types they register for.
+Start the processes with
 ``python -m ember.distributed.run --nproc-per-node N script.py`` or plain
 ``mpiexec -n N python script.py``; ``init_process_group`` takes rank and world
 size from MPI. See ``docs/distributed.md``.
@@ -14,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+from . import _mpi  # noqa: F401  (registers the 'mpi' and 'gloo' backends)
+from ._backends import DistributedBackendOptions, is_backend_available
 from ._group import (
     Backend, GroupMember, ProcessGroup, ReduceOp, Work, default_pg_timeout, destroy_process_group, get_backend,
     get_rank, get_world_size, group, init_process_group, is_initialized, is_mpi_available, is_nccl_available,
@@ -60,10 +64,10 @@ def is_torchelastic_launched():
 
 
 __all__ = [
-    "Backend", "GroupMember", "ProcessGroup", "ReduceOp", "Work", "all_gather", "all_gather_into_tensor",
+    "Backend", "DistributedBackendOptions", "GroupMember", "ProcessGroup", "ReduceOp", "Work", "all_gather", "all_gather_into_tensor",
     "all_gather_object", "all_reduce", "all_to_all", "all_to_all_single", "barrier", "broadcast",
     "broadcast_object_list", "default_pg_timeout", "destroy_process_group", "gather", "gather_object", "get_backend",
-    "get_rank", "get_world_size", "group", "init_process_group", "irecv", "is_available", "is_gloo_available",
+    "get_rank", "get_world_size", "group", "init_process_group", "irecv", "is_available", "is_backend_available", "is_gloo_available",
     "is_initialized", "is_mpi_available", "is_nccl_available", "is_torchelastic_launched", "isend", "new_group",
     "recv", "reduce", "reduce_scatter", "reduce_scatter_tensor", "scatter", "scatter_object_list", "send",
 ]

@@ -1,10 +1,10 @@
 """Process groups: the default (world) group, sub-groups, reduce ops and the Work handle.
 
-Every group carries an MPI communicator (mpi4py), used for CPU tensors and as
-the fall-back for any other device (through a host copy). Groups created with
-backend ``'nccl'`` (or the default backend when CuPy's NCCL is present) also
-build, on first use, an NCCL communicator for CUDA tensors; its unique id is
-bootstrapped over MPI, so NCCL jobs are launched with ``mpiexec`` too.
+Every group carries an MPI communicator (mpi4py). A group routes each tensor
+to the transport of the backend registered for its device type (``_backends``):
+``'mpi'``/``'gloo'`` for CPU tensors, a plugin's backend for its devices (e.g.
+ember-cuda's ``'nccl'``), and MPI through a host copy for any other device.
+Transports are made on first use, by the backend's registered factory.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import enum
 import os
 import sys
 import traceback
-import warnings
 from datetime import timedelta
+
+from ._backends import Backend, check_available, default_backend, is_backend_available, make_transport, routes
 
 __all__ = [
     "Backend", "GroupMember", "ProcessGroup", "ReduceOp", "Work", "destroy_process_group", "get_backend",
@@ -52,27 +53,6 @@ class ReduceOp:
     MAX = RedOpType.MAX
 
 
-class Backend(str):
-    """A backend name, lower-cased and validated: ``'mpi'``, ``'nccl'`` or ``'gloo'`` (run on MPI).
-
-    Example:
-        >>> import ember.distributed as dist
-        >>> dist.Backend("MPI"), dist.Backend.NCCL
-        ('mpi', 'nccl')
-    """
-
-    MPI = "mpi"
-    NCCL = "nccl"
-    GLOO = "gloo"
-    UNDEFINED = "undefined"
-
-    def __new__(cls, name):
-        value = str(name).lower()
-        if value not in ("mpi", "nccl", "gloo", "cpu:gloo,cuda:nccl", "cpu:mpi,cuda:nccl"):
-            raise ValueError(f"Invalid backend: '{name}' (ember supports 'mpi', 'nccl' and 'gloo', which runs on MPI)")
-        return super().__new__(cls, value)
-
-
 def is_mpi_available():
     """Whether mpi4py (and so the MPI backend) can be imported.
 
@@ -89,20 +69,14 @@ def is_mpi_available():
 
 
 def is_nccl_available():
-    """Whether CuPy with its NCCL bindings can be imported (needed for the ``'nccl'`` backend).
+    """Whether the ``'nccl'`` backend is registered (by a plugin such as ember-cuda) and can run here.
 
     Example:
         >>> import ember.distributed as dist
-        >>> isinstance(dist.is_nccl_available(), bool)
+        >>> dist.is_nccl_available() == dist.is_backend_available("nccl")
         True
     """
-    with warnings.catch_warnings():  # CuPy warns when it finds no libnccl: that is the answer, not a problem
-        warnings.simplefilter("ignore")
-        try:
-            from cupy.cuda import nccl
-        except Exception:
-            return False
-    return bool(getattr(nccl, "available", True))
+    return is_backend_available(Backend.NCCL)
 
 
 class Work:
@@ -161,14 +135,17 @@ class ProcessGroup:
         'ProcessGroup'
     """
 
-    def __init__(self, comm, ranks, backend, timeout):
+    def __init__(self, comm, ranks, backend, timeout, pg_options=None, group_name=""):
         self.comm = comm
         self.ranks = ranks  # world ranks of the members, in group-rank order
         self.backend = backend
         self.timeout = timeout
+        self.pg_options = pg_options
+        self.group_name = group_name
         self._rank = comm.Get_rank()
         self._size = comm.Get_size()
-        self._transports = {}
+        self._routes = routes(backend)  # device type -> backend name (None: any other device type)
+        self._transports = {}  # backend name -> transport
 
     def rank(self):
         """This process's rank within the group."""
@@ -194,19 +171,11 @@ class ProcessGroup:
             raise ValueError(f"{op}: global rank {world_rank} is not part of the group (ranks {self.ranks})") from None
 
     def transport(self, device_type):
-        """The transport for tensors of ``device_type``: NCCL for CUDA on an NCCL group, MPI otherwise."""
-        t = self._transports.get(device_type)
+        """The transport for tensors of ``device_type``: the one of the backend the group routes it to."""
+        name = self._routes.get(device_type) or self._routes[None]
+        t = self._transports.get(name)
         if t is None:
-            if device_type == "cuda" and "nccl" in self.backend:
-                from ._nccl import NCCLTransport
-
-                t = NCCLTransport(self.comm)
-            else:
-                from ._mpi import MPITransport
-
-                t = self._transports.get("mpi") or MPITransport(self.comm)
-                self._transports["mpi"] = t
-            self._transports[device_type] = t
+            t = self._transports[name] = make_transport(name, self)
         return t
 
     def __repr__(self):
@@ -267,14 +236,17 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
                        group_name="", pg_options=None, device_id=None):
     """Join the default process group; rank and size come from MPI (launch with ``mpiexec`` or ``ember.distributed.run``).
 
-    ``backend`` is ``'mpi'``, ``'gloo'`` (an alias of MPI here) or ``'nccl'``
-    (CUDA tensors over NCCL, everything else over MPI); None picks NCCL for
-    CUDA tensors when available. ``world_size`` and ``rank`` are checked
-    against MPI's; ``init_method`` and ``store`` are accepted and unused: MPI
-    does the rendezvous. ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` and
-    ``LOCAL_WORLD_SIZE`` are set in ``os.environ`` when missing. An uncaught exception on any rank then aborts the
-    whole job (``MPI_Abort``) after printing its traceback, so a failing rank
-    never leaves the others hanging.
+    ``backend`` is a registered backend (``'mpi'``, ``'gloo'``, an alias of MPI
+    here, a plugin's such as ``'nccl'``) or ``'device_type:backend,...'``; each
+    tensor goes to the backend of its device type, MPI for the others. None
+    uses each device type's default backend where it is available.
+    ``pg_options`` reaches ``extended_api`` backends. ``world_size`` and
+    ``rank`` are checked against MPI's; ``init_method`` and ``store`` are
+    accepted and unused: MPI does the rendezvous. ``RANK``, ``WORLD_SIZE``,
+    ``LOCAL_RANK`` and ``LOCAL_WORLD_SIZE`` are set in ``os.environ`` when
+    missing. An uncaught exception on any rank then aborts the whole job
+    (``MPI_Abort``) after printing its traceback, so a failing rank never
+    leaves the others hanging.
 
     Example:
         >>> import ember.distributed as dist
@@ -284,11 +256,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     """
     if is_initialized():
         raise ValueError("trying to initialize the default process group twice!")
-    if backend is None:
-        backend = "cpu:mpi,cuda:nccl" if is_nccl_available() else "mpi"
-    backend = Backend(backend)
-    if backend == "nccl" and not is_nccl_available():
-        raise RuntimeError("init_process_group: backend 'nccl' needs CuPy with NCCL (pip install cupy-cuda12x)")
+    backend = Backend(default_backend() if backend is None else backend)
+    check_available(backend, "init_process_group")
     MPI = _mpi()
     comm = MPI.COMM_WORLD
     size, me = comm.Get_size(), comm.Get_rank()
@@ -298,7 +267,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
                 f"init_process_group: {name}={given} but MPI started this process as {name} {actual}; launch with "
                 f"`python -m ember.distributed.run --nproc-per-node N script.py` or `mpiexec -n N python script.py`"
             )
-    _set_world(ProcessGroup(comm, None, backend, timeout or default_pg_timeout))
+    _set_world(ProcessGroup(comm, None, backend, timeout or default_pg_timeout, pg_options, group_name or "0"))
     _install_abort_hook(comm)
     # torch scripts read these (e.g. LOCAL_RANK to pick a GPU); plain mpiexec and srun do not set them
     _, _, local, local_size = env_rank_info()
@@ -337,6 +306,8 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
         >>> evens = dist.new_group([0, 2])    # doctest: +SKIP
     """
     world = _default("new_group")
+    backend = Backend(backend) if backend else world.backend
+    check_available(backend, "new_group")
     n = world.size()
     ranks = list(range(n)) if ranks is None else sorted(int(r) for r in ranks)
     for r in ranks:
@@ -345,7 +316,7 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
     comm = world.comm.Create(world.comm.Get_group().Incl(ranks))
     if comm == _mpi().COMM_NULL:
         return GroupMember.NON_GROUP_MEMBER
-    pg = ProcessGroup(comm, ranks, Backend(backend) if backend else world.backend, timeout or world.timeout)
+    pg = ProcessGroup(comm, ranks, backend, timeout or world.timeout, pg_options, str(len(_SUBGROUPS) + 1))
     _SUBGROUPS.append(pg)
     return pg
 

@@ -3,13 +3,17 @@
 Blocking calls use MPI's blocking collectives (the tuned algorithms); ``async_op``
 calls use the non-blocking ones (``Iallreduce`` ...) and return a request.
 mpi4py is imported when the first transport is made (importing it initializes MPI).
+Core registers it as the backends ``'mpi'`` and ``'gloo'`` (torch's name for its
+CPU backend); it also carries, through a host copy, the tensors of every device
+type a group's backends do not claim.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._group import RedOpType, _mpi
+from ._backends import _register
+from ._group import RedOpType, _mpi, is_mpi_available
 
 
 class Request:
@@ -36,11 +40,16 @@ def _host_dtype(t):
 
 
 class MPITransport:
-    """Collectives among the processes of an mpi4py communicator."""
+    """Collectives among the processes of an mpi4py communicator (a registered backend's ``func``).
 
-    xp = np
+    Example:
+        >>> import ember
+        >>> from ember.distributed._mpi import MPITransport
+        >>> MPITransport.buffer(ember.arange(3.0)).tolist()
+        [0.0, 1.0, 2.0]
+    """
 
-    def __init__(self, comm):
+    def __init__(self, comm, rank=None, world_size=None, timeout=None):
         self.comm = comm
         self.MPI = MPI = _mpi()
         self.ops = {RedOpType.SUM: MPI.SUM, RedOpType.AVG: MPI.SUM, RedOpType.PRODUCT: MPI.PROD,
@@ -117,3 +126,7 @@ class MPITransport:
     @staticmethod
     def source(request):
         return request.status.Get_source()
+
+
+for _name in ("mpi", "gloo"):
+    _register(_name, MPITransport, False, ["cpu"], is_mpi_available, owner="ember")

@@ -1,7 +1,8 @@
 """Collectives on tensors, in place, like ``torch.distributed``: all_reduce, broadcast, gather, ...
 
-Each call finds the group's transport for the tensor's device (MPI for CPU
-tensors, NCCL for CUDA tensors on an NCCL group), hands it the tensor's own
+Each call finds the group's transport for the tensor's device type (the
+backend registered for it: MPI for CPU tensors, a plugin's backend for its
+devices, MPI through a host copy otherwise), hands it the tensor's own
 memory when that is a contiguous buffer the transport can use, and otherwise a
 contiguous staging copy that is written back when the operation completes.
 ``async_op=True`` returns a :class:`~ember.distributed.Work`; the outputs are

@@ -107,6 +107,7 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.registry = BackendRegistry()
         self.failures = {}  # plugin name -> error text
+        self.subscriptions = {}  # hook name -> make_registry(plugin name), for hooks run on first use
         self._loaded = False
 
     def load_entry_points(self):
@@ -157,6 +158,31 @@ class PluginHost:
                     self.registry.remove_backend(added)
                 self.pm.unregister(name=name)
                 self._fail(name, f"ember_register_backends raised {type(exc).__name__}: {exc}")
+                return
+        for hook, make_registry in self.subscriptions.items():
+            self._run_hook(hook, make_registry, only=name)
+
+    def subscribe(self, hook, make_registry):
+        """Run every plugin's ``hook(registry=make_registry(plugin name))`` now, and each later plugin's as it registers.
+
+        For extension points that load on first use (``ember.distributed``'s backends): plugins cost
+        nothing until then. A plugin whose hook raises is reported with a :class:`PluginWarning`; its
+        device backends keep working.
+        """
+        self.ensure_loaded()
+        if hook not in self.subscriptions:
+            self.subscriptions[hook] = make_registry
+            self._run_hook(hook, make_registry)
+
+    def _run_hook(self, hook, make_registry, only=None):
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            if only is not None and impl.plugin_name != only:
+                continue
+            try:
+                impl.function(registry=make_registry(impl.plugin_name))
+            except Exception as exc:
+                warnings.warn(f"ember plugin '{impl.plugin_name}': {hook} raised {type(exc).__name__}: {exc}",
+                              PluginWarning, stacklevel=3)
 
     def _fail(self, name, why):
         self.failures[name] = why

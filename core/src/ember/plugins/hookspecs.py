@@ -26,3 +26,21 @@ def ember_register_backends(registry):
         registry: an :class:`ember.plugins.BackendRegistry` view that records
             which plugin added each backend.
     """
+
+
+@hookspec
+def ember_register_distributed_backends(registry):
+    """Add process-group (communication) backends to ``ember.distributed``.
+
+    Call ``registry.register_backend(name, func, extended_api=False,
+    devices=None, *, available=None)`` once per backend, with the arguments of
+    ``ember.distributed.Backend.register_backend``: ``func`` makes the
+    backend's transport for a group, ``devices`` lists the device types whose
+    tensors it carries, ``available()`` says whether it can run here. The hook
+    runs when ``ember.distributed`` first looks at its backends, never at
+    ``import ember``; import heavy libraries inside ``func`` and ``available``.
+
+    Args:
+        registry: a view of the distributed backend registry that records
+            which plugin registered each backend.
+    """

@@ -1,6 +1,8 @@
-"""The NCCL transport: collectives on contiguous CuPy arrays through ``cupy.cuda.nccl``.
+"""The ``'nccl'`` process-group backend: collectives on contiguous CuPy arrays through ``cupy.cuda.nccl``.
 
-The communicator's unique id is made on group rank 0 and broadcast over the
+The plugin registers it for ``cuda`` tensors (``ember_register_distributed_backends``);
+``ember.distributed`` makes an :class:`NCCLTransport` for a group the first time
+the group moves a ``cuda`` tensor. The communicator's unique id is made on group rank 0 and broadcast over the
 group's MPI communicator. Operations are enqueued on the current CUDA stream
 (so later work on that stream sees their results, as in torch); an async
 request records an event after them. Gather, scatter and all-to-all have no
@@ -9,15 +11,35 @@ NCCL primitive and are built from grouped send/recv.
 
 from __future__ import annotations
 
-from ._group import RedOpType
+import warnings
+
+from ember.distributed import ReduceOp
+
+RedOpType = ReduceOp.RedOpType
+NO_NCCL = ("the 'nccl' backend needs CuPy with its NCCL library (pip install cupy-cuda12x nvidia-nccl-cu12); "
+           "it is not available here")
+
+
+def is_available():
+    """Whether CuPy and its NCCL bindings import and find the NCCL library (the backend's availability check).
+
+    Example:
+        >>> from ember_cuda import _nccl
+        >>> isinstance(_nccl.is_available(), bool)
+        True
+    """
+    with warnings.catch_warnings():  # CuPy warns when it finds no libnccl: that is the answer, not a problem
+        warnings.simplefilter("ignore")
+        try:
+            from cupy.cuda import nccl
+        except Exception:
+            return False
+    return bool(getattr(nccl, "available", True))
 
 
 def _nccl():
-    from ._group import is_nccl_available
-
-    if not is_nccl_available():
-        raise RuntimeError("the 'nccl' backend needs CuPy with its NCCL library "
-                           "(pip install cupy-cuda12x nvidia-nccl-cu12); it is not available here")
+    if not is_available():
+        raise RuntimeError(NO_NCCL)
     import cupy
     from cupy.cuda import nccl
 
@@ -41,16 +63,29 @@ class _Event:
 
 
 class NCCLTransport:
-    """Collectives among the processes of an MPI communicator, over an NCCL communicator on the current GPU."""
+    """Collectives among the ranks of a group, over an NCCL communicator on the current GPU (the backend's ``func``).
 
-    def __init__(self, mpi_comm):
+    ``store`` is the group's mpi4py communicator: rank 0 makes the NCCL unique id and broadcasts it over MPI.
+
+    Example:
+        >>> from ember_cuda._nccl import NCCLTransport, is_available
+        >>> if not is_available():
+        ...     try:
+        ...         NCCLTransport(None, 0, 1, None)
+        ...     except RuntimeError as exc:
+        ...         print(str(exc).startswith("the 'nccl' backend needs CuPy"))
+        ... else:
+        ...     print(True)
+        True
+    """
+
+    def __init__(self, store, rank, world_size, timeout):
         cupy, nccl = _nccl()
-        self.cupy, self.nccl, self.mpi = cupy, nccl, mpi_comm
-        self.xp = cupy
-        uid = nccl.get_unique_id() if mpi_comm.Get_rank() == 0 else None
-        uid = mpi_comm.bcast(uid, root=0)  # a tuple of ints: mpi4py's lower-case bcast of builtins only
-        self.comm = nccl.NcclCommunicator(mpi_comm.Get_size(), uid, mpi_comm.Get_rank())
-        self.size = mpi_comm.Get_size()
+        self.cupy, self.nccl, self.mpi = cupy, nccl, store
+        uid = nccl.get_unique_id() if rank == 0 else None
+        uid = store.bcast(uid, root=0)  # a tuple of ints: mpi4py's lower-case bcast of builtins only
+        self.comm = nccl.NcclCommunicator(world_size, uid, rank)
+        self.rank, self.size = rank, world_size
         self.ops = {RedOpType.SUM: nccl.NCCL_SUM, RedOpType.AVG: nccl.NCCL_SUM, RedOpType.PRODUCT: nccl.NCCL_PROD,
                     RedOpType.MIN: nccl.NCCL_MIN, RedOpType.MAX: nccl.NCCL_MAX}
         self.types = {"int8": nccl.NCCL_INT8, "uint8": nccl.NCCL_UINT8, "bool": nccl.NCCL_UINT8,
@@ -128,14 +163,13 @@ class NCCLTransport:
         return self._done(async_op)
 
     def gather(self, send, recv, root, async_op):
-        me = self.mpi.Get_rank()
         pairs = [("send", send, root)]
-        if me == root:
+        if self.rank == root:
             pairs += [("recv", recv[r], r) for r in range(self.size)]
         return self._grouped(pairs, async_op)
 
     def scatter(self, send, recv, root, async_op):
-        pairs = [("send", send[r], r) for r in range(self.size)] if self.mpi.Get_rank() == root else []
+        pairs = [("send", send[r], r) for r in range(self.size)] if self.rank == root else []
         return self._grouped(pairs + [("recv", recv, root)], async_op)
 
     def alltoall(self, send, recv, async_op):
