@@ -17,7 +17,9 @@ def ember_register_backends(registry):
 
     def load():
         from ._backend import CPUBackend
+        from ._malloc import keep_freed_memory
 
+        keep_freed_memory()
         return CPUBackend()
 
     registry.add_backend("cpu", load)

@@ -33,12 +33,13 @@ class Geometry:
     Input ``(n, groups * cg, *in_sp)`` padded by ``lo``/``hi`` on each spatial side, weight
     ``(groups * og, cg, *kernel)``. On the grid a sample is ``(S, P)``: ``S = prod(stride)``
     phases of ``P = prod(grid)`` flat positions; tap ``k`` reads phase ``taps[k][0]`` at
-    offset ``taps[k][1]``; output ``u`` (flat on the grid) needs positions ``u + offset``.
+    offset ``taps[k][1]`` for ``taps[k][2]`` positions; output ``u`` (flat on the grid) needs
+    positions ``u + offset``. Outputs are computed for whole grid rows (``span`` positions).
 
     Example:
         >>> g = Geometry(1, 1, 1, 1, (5,), (3,), (1,), (1,), (0,), (0,))
         >>> g.out_sp, g.taps
-        ((3,), [(0, 0), (0, 1), (0, 2)])
+        ((3,), [(0, 0, 3), (0, 1, 3), (0, 2, 3)])
     """
 
     __slots__ = ("n", "groups", "cg", "og", "in_sp", "kernel", "stride", "dilation", "lo", "out_sp",
@@ -60,7 +61,9 @@ class Geometry:
                 phase = phase * stride[j] + r
                 off += q * flat[j]
             self.taps.append((phase, off))
-        self.span = sum((o - 1) * f for o, f in zip(self.out_sp, flat)) + 1  # flat outputs to compute
+        self.span = self.out_sp[0] * flat[0]  # flat outputs to compute: whole grid rows
+        size = math.prod(self.grid)
+        self.taps = [(phase, off, min(self.span, size - off)) for phase, off in self.taps]
         # per phase: (phase index, grid slices, input slices) - the copy between input and grid
         self.phases = []
         for idx, a in enumerate(itertools.product(*(range(s) for s in stride))):
@@ -78,6 +81,11 @@ class Geometry:
     def identity_grid(self):
         """Stride 1, no padding, every input position used: the grid is the input itself (no copy)."""
         return self.n_phases == 1 and tuple(self.grid) == tuple(self.in_sp) and not any(self.lo)
+
+    @property
+    def rows(self):
+        """The shape of the whole grid rows computed: ``(out_sp[0], *grid[1:])``, ``span`` positions."""
+        return (self.out_sp[0],) + self.grid[1:]
 
     @property
     def n_phases(self):
@@ -118,19 +126,23 @@ def from_grid(be, buf, geo):
 
 
 def out_to_grid(be, y, geo):
-    """An output-shaped array ``(n, o, *out)`` on the grid ``(n, groups, og, P)``, zeros elsewhere."""
+    """An output-shaped array ``(n, o, *out)`` as whole grid rows ``(n, groups, og, span)``, zeros elsewhere."""
     xp = be.xp
     n, g, og = geo.n, geo.groups, geo.og
-    buf = xp.zeros((n, g, og) + geo.grid, dtype=y.dtype)
+    rows = geo.rows
+    if rows == geo.out_sp:
+        return xp.reshape(y, (n, g, og, geo.span))
+    buf = xp.zeros((n, g, og) + rows, dtype=y.dtype)
     buf[(slice(None),) * 3 + tuple(slice(0, o) for o in geo.out_sp)] = xp.reshape(y, (n, g, og) + geo.out_sp)
-    return xp.reshape(buf, (n, g, og, geo.grid_size))
+    return xp.reshape(buf, (n, g, og, geo.span))
 
 
 def grid_to_out(be, buf, geo):
-    """The valid outputs of a grid result ``(n, groups, og, P)`` as ``(n, o, *out)``."""
+    """The valid outputs of a grid result ``(n, groups, og, span)`` as ``(n, o, *out)``."""
     xp = be.xp
-    y = xp.reshape(buf, (geo.n, geo.groups * geo.og) + geo.grid)
-    if geo.grid == geo.out_sp:
+    rows = geo.rows
+    y = xp.reshape(buf, (geo.n, geo.groups * geo.og) + rows)
+    if rows == geo.out_sp:
         return y
     return y[(slice(None),) * 2 + tuple(slice(0, o) for o in geo.out_sp)]
 
@@ -152,23 +164,50 @@ def _stacked(geo):
     return geo.cg > 1 or 4 <= geo.og
 
 
-_SMALL_SPAN = 256  # below this many grid positions per sample, batch the samples into one matmul
-
-
+# Stacked taps are built a few samples at a time in one reused buffer that stays in cache:
+# a single matmul with a K * cg contraction per chunk then replaces K accumulating passes
+# over the whole output (which cost more memory traffic than the products themselves).
+# The buffer is laid out (groups, K, cg, samples, span), so every chunk is one plain
+# matrix product per group whatever the number of positions per sample.
 def _chunks(geo):
-    """Sample ranges whose stacked taps fill a cache-sized buffer (about 2 MB of float32), and its shape."""
+    """Sample ranges whose stacked taps fill a cache-sized buffer (about 2 MB of float32), and their size."""
     per = len(geo.taps) * geo.groups * geo.cg * geo.span
     step = max(1, min(geo.n, (1 << 19) // per))
-    return [(s, min(geo.n, s + step)) for s in range(0, geo.n, step)], (step, geo.groups, len(geo.taps), geo.cg, geo.span)
+    return [(s, min(geo.n, s + step)) for s in range(0, geo.n, step)], step
 
 
-def _stack_taps(be, xg, geo, buf):
-    """Every tap's input slice of the samples ``xg`` stacked in ``buf``: ``(b, groups, K * cg, span)``."""
-    span = geo.span
-    buf = buf[:xg.shape[0], ...]
-    for k, (phase, off) in enumerate(geo.taps):
-        buf[:, :, k, ...] = xg[:, :, :, phase, off:off + span]
-    return be.xp.reshape(buf, (xg.shape[0], geo.groups, len(geo.taps) * geo.cg, span))
+def _stacked_taps(be, xg, geo):
+    """Per chunk of samples ``(s, e, buf)``: every tap's input slice stacked, ``(groups, K, cg, e - s, span)``.
+
+    The buffer is reused; zeros stay where a tap's slice runs past the grid (outputs that are dropped).
+    """
+    xp = be.xp
+    chunks, step = _chunks(geo)
+    buf = None
+    for s, e in chunks:
+        if buf is None or e - s != step:
+            buf = xp.zeros((geo.groups, len(geo.taps), geo.cg, e - s, geo.span), dtype=xg.dtype)
+        for k, (phase, off, length) in enumerate(geo.taps):
+            buf[:, k, :, :, :length] = xp.permute_dims(xg[s:e, :, :, phase, off:off + length], (1, 2, 0, 3))
+        yield s, e, buf
+
+
+def _per_sample(be, buf):
+    """Stacked taps ``(groups, K, cg, b, span)`` as ``(b, groups, K * cg, span)``: a view, no copy."""
+    g, k, cg, b, span = buf.shape
+    return be.xp.reshape(be.xp.permute_dims(buf, (3, 0, 1, 2, 4)), (b, g, k * cg, span))
+
+
+def _per_group(be, buf):
+    """Stacked taps ``(groups, K, cg, b, span)`` as ``(groups, K * cg, b * span)``: a view, no copy."""
+    g, k, cg, b, span = buf.shape
+    return be.xp.reshape(buf, (g, k * cg, b * span))
+
+
+def _by_group(be, g, geo):
+    """Output-grid rows of a few samples ``(b, groups, og, span)`` as ``(groups, og, b * span)``."""
+    xp = be.xp
+    return xp.reshape(xp.permute_dims(g, (1, 2, 0, 3)), (geo.groups, geo.og, g.shape[0] * geo.span))
 
 
 def _tap_matrix(be, wt, geo):
@@ -177,103 +216,96 @@ def _tap_matrix(be, wt, geo):
     return xp.reshape(xp.permute_dims(wt, (1, 2, 0, 3)), (geo.groups, geo.og, len(geo.taps) * geo.cg))
 
 
-# Stacked taps are built a few samples at a time in one reused buffer that stays in cache:
-# a single matmul with a K * cg contraction per chunk then replaces K accumulating passes
-# over the whole output (which cost more memory traffic than the products themselves).
-def correlate(be, xg, wt, geo):
-    """``y[u] = sum_k W_k @ x[u + off_k]`` on the grid: ``(n, groups, og, P)``."""
+def correlate(be, xg, wt, geo, bias=None):
+    """``y[u] = sum_k W_k @ x[u + off_k] (+ bias)`` on the grid rows: ``(n, groups, og, span)``."""
     xp = be.xp
-    span = geo.span
-    y = xp.zeros((geo.n, geo.groups, geo.og, geo.grid_size), dtype=xg.dtype)
+    shape = (geo.n, geo.groups, geo.og, geo.span)
+    if bias is not None:
+        bias = xp.reshape(bias, (geo.groups, geo.og, 1))
     if _stacked(geo):
+        y = xp.empty(shape, dtype=xg.dtype)
         w = _tap_matrix(be, wt, geo)
-        chunks, shape = _chunks(geo)
-        buf = xp.empty(shape, dtype=xg.dtype)
-        for s, e in chunks:
-            cols = _stack_taps(be, xg[s:e, ...], geo, buf)
-            if span >= _SMALL_SPAN:
-                y[s:e, :, :, :span] = xp.matmul(w, cols)
-            else:  # few positions per sample: one product over all samples of the chunk
-                c2 = xp.reshape(xp.permute_dims(cols, (1, 2, 0, 3)), (geo.groups, len(geo.taps) * geo.cg, (e - s) * span))
-                y2 = xp.reshape(xp.matmul(w, c2), (geo.groups, geo.og, e - s, span))
-                y[s:e, :, :, :span] = xp.permute_dims(y2, (2, 0, 1, 3))
+        for s, e, buf in _stacked_taps(be, xg, geo):
+            y[s:e, ...] = xp.matmul(w, _per_sample(be, buf))
+            if bias is not None:  # while the chunk is in cache
+                y[s:e, ...] += bias
         return y
-    for k, (phase, off) in enumerate(geo.taps):
-        y[..., :span] += _mm(xp, wt[k, ...], xg[:, :, :, phase, off:off + span])
+    y = xp.zeros(shape, dtype=xg.dtype)
+    for k, (phase, off, length) in enumerate(geo.taps):
+        y[..., :length] += _mm(xp, wt[k, ...], xg[:, :, :, phase, off:off + length])
+    if bias is not None:
+        y += bias
     return y
 
 
 def correlate_t(be, gg, wt, geo):
     """The adjoint of :func:`correlate` in ``x``: scatter each tap back, ``(n, groups, cg, S, P)``."""
     xp = be.xp
-    span = geo.span
+    span, K = geo.span, len(geo.taps)
     out = xp.zeros((geo.n, geo.groups, geo.cg, geo.n_phases, geo.grid_size), dtype=gg.dtype)
-    g = gg[..., :span]
     if _stacked(geo):
         wtt = xp.permute_dims(_tap_matrix(be, wt, geo), (0, 2, 1))
         chunks, _ = _chunks(geo)
         for s, e in chunks:
-            if span >= _SMALL_SPAN:
-                cols = xp.reshape(xp.matmul(wtt, g[s:e, ...]), (e - s, geo.groups, len(geo.taps), geo.cg, span))
-            else:  # few positions per sample: one product over all samples of the chunk
-                g2 = xp.reshape(xp.permute_dims(g[s:e, ...], (1, 2, 0, 3)), (geo.groups, geo.og, (e - s) * span))
-                c2 = xp.reshape(xp.matmul(wtt, g2), (geo.groups, len(geo.taps), geo.cg, e - s, span))
-                cols = xp.permute_dims(c2, (3, 0, 1, 2, 4))
-            for k, (phase, off) in enumerate(geo.taps):
-                out[s:e, :, :, phase, off:off + span] += cols[:, :, k, ...]
+            cols = xp.reshape(xp.matmul(wtt, _by_group(be, gg[s:e, ...], geo)), (geo.groups, K, geo.cg, e - s, span))
+            for k, (phase, off, length) in enumerate(geo.taps):
+                out[s:e, :, :, phase, off:off + length] += xp.permute_dims(cols[:, k, :, :, :length], (2, 0, 1, 3))
         return out
     wtt = xp.permute_dims(wt, (0, 1, 3, 2))
-    for k, (phase, off) in enumerate(geo.taps):
-        out[:, :, :, phase, off:off + span] += _mm(xp, wtt[k, ...], g)
+    for k, (phase, off, length) in enumerate(geo.taps):
+        out[:, :, :, phase, off:off + length] += _mm(xp, wtt[k, ...], gg[..., :length])
     return out
 
 
 def correlate_w(be, xg, gg, geo):
     """The adjoint of :func:`correlate` in ``W``: ``(o, cg, *k)``."""
     xp = be.xp
-    span = geo.span
-    g = gg[..., :span]
     K = len(geo.taps)
     if _stacked(geo):
-        chunks, shape = _chunks(geo)
-        buf = xp.empty(shape, dtype=xg.dtype)
         w = None
-        for s, e in chunks:
-            cols = _stack_taps(be, xg[s:e, ...], geo, buf)
-            # contract over samples and positions at once: one (og x b*span) @ (b*span x K*cg) product
-            # per group, instead of a per-sample product summed afterwards (huge when span is small)
-            g2 = xp.reshape(xp.permute_dims(g[s:e, ...], (1, 2, 0, 3)), (geo.groups, geo.og, (e - s) * span))
-            c2 = xp.reshape(xp.permute_dims(cols, (1, 0, 3, 2)), (geo.groups, (e - s) * span, K * geo.cg))
-            part = xp.matmul(g2, c2)
+        for s, e, buf in _stacked_taps(be, xg, geo):
+            # contract over samples and positions at once: one (og x b*span) @ (b*span x K*cg) product per group
+            part = xp.matmul(_by_group(be, gg[s:e, ...], geo), xp.permute_dims(_per_group(be, buf), (0, 2, 1)))
             w = part if w is None else w + part
         w = xp.permute_dims(xp.reshape(w, (geo.groups, geo.og, K, geo.cg)), (0, 1, 3, 2))
     else:
         parts = []
-        for phase, off in geo.taps:
-            xt = xp.permute_dims(xg[:, :, :, phase, off:off + span], (0, 1, 3, 2))
-            parts.append(xp.sum(xp.matmul(g, xt), axis=0))
+        for phase, off, length in geo.taps:
+            xt = xp.permute_dims(xg[:, :, :, phase, off:off + length], (0, 1, 3, 2))
+            parts.append(xp.sum(xp.matmul(gg[..., :length], xt), axis=0))
         w = xp.stack(parts, axis=-1)  # (groups, og, cg, K)
     return xp.reshape(w, (geo.groups * geo.og, geo.cg) + tuple(geo.kernel))
 
 
 # --- the three primitives ---------------------------------------------------------------------
 class Conv(Op):
-    """``y = correlate(x, w)`` (no bias); backward: ``ConvInput`` and ``ConvWeight``."""
+    """``y = correlate(x, w) (+ b)``; inputs ``(x, w)`` or ``(x, w, b)``, then the geometry.
+
+    The bias is added while each chunk of the output is in cache. Backward: ``ConvInput``,
+    ``ConvWeight`` and, for the bias, a sum over samples and positions.
+    """
 
     save_inputs = True
 
-    def forward(self, be, x, w, geo):
-        self.geo = geo
+    def forward(self, be, x, w, *bias_geo):
+        *bias, self.geo = bias_geo
+        geo = self.geo
         self.xg = to_grid(be, x, geo)  # kept for the weight gradient
-        return grid_to_out(be, correlate(be, self.xg, taps_first(be, w, geo), geo), geo)
+        return grid_to_out(be, correlate(be, self.xg, taps_first(be, w, geo), geo, *bias), geo)
 
     def backward(self, g):
-        x, w = self.saved()
-        nx, nw = self.next
+        x, w = self.saved()[:2]
+        nx, nw = self.next[:2]
         gg = out_to_grid(g._be, g._data, self.geo)
         gx = apply(ConvInput, (g, w), self.geo, gg) if nx else None
         gw = apply(ConvWeight, (x, g), self.geo, self.xg, gg) if nw else None
-        return gx, gw
+        if len(self.next) == 2:
+            return gx, gw
+        gb = g.sum((0,) + tuple(range(2, g.ndim))) if self.next[2] else None
+        return gx, gw, gb
+
+    def name(self):
+        return "ConvolutionBackward0"
 
 
 class ConvInput(Op):
@@ -292,6 +324,9 @@ class ConvInput(Op):
         gg = apply(Conv, (h, w), self.geo) if ng else None
         gw = apply(ConvWeight, (h, g), self.geo) if nw else None
         return gg, gw
+
+    def name(self):
+        return "ConvolutionBackward0"
 
 
 class ConvWeight(Op):
@@ -363,6 +398,9 @@ def _check_conv(input, weight, bias, groups, transposed):
                            f"bias of size {list(bias.shape)} instead")
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"expected scalar type {_tname(input.dtype)} but found {_tname(weight.dtype)}")
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"Input type ({_tname(input.dtype).lower()}) and bias type ({_tname(bias.dtype).lower()}) "
+                           "should be the same")
 
 
 _TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
@@ -412,7 +450,7 @@ def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
                            f"({' x '.join(map(str, k))}). Kernel size can't be greater than actual input size")
     geo = Geometry(x.shape[0], groups, weight.shape[1], weight.shape[0] // groups, sp, k, stride, dilation, lo, hi)
-    y = _add_bias(apply(Conv, (x, weight), geo), bias, nd)
+    y = apply(Conv, (x, weight) if bias is None else (x, weight, bias), geo)
     return y.squeeze(0) if unbatched else y
 
 
@@ -541,11 +579,11 @@ class Unfold(Op):
         xp = be.xp
         xg = to_grid(be, x, geo)  # groups = c, one channel per group
         n, c, K, span = geo.n, geo.groups, len(geo.taps), geo.span
-        cols = xp.zeros((n, c, K, geo.grid_size), dtype=x.dtype)
-        for k, (phase, off) in enumerate(geo.taps):
-            cols[:, :, k, :span] = xg[:, :, 0, phase, off:off + span]
-        cols = xp.reshape(cols, (n, c * K) + geo.grid)
-        if geo.grid != geo.out_sp:
+        cols = xp.zeros((n, c, K, span), dtype=x.dtype)
+        for k, (phase, off, length) in enumerate(geo.taps):
+            cols[:, :, k, :length] = xg[:, :, 0, phase, off:off + length]
+        cols = xp.reshape(cols, (n, c * K) + geo.rows)
+        if geo.rows != geo.out_sp:
             cols = cols[(slice(None),) * 2 + tuple(slice(0, o) for o in geo.out_sp)]
         return xp.reshape(cols, (n, c * K, math.prod(geo.out_sp)))
 
@@ -560,12 +598,12 @@ class Fold(Op):
         self.geo = geo
         xp = be.xp
         n, c, K, span = geo.n, geo.groups, len(geo.taps), geo.span
-        grid = xp.zeros((n, c, K) + geo.grid, dtype=cols.dtype)
-        grid[(slice(None),) * 3 + tuple(slice(0, o) for o in geo.out_sp)] = xp.reshape(cols, (n, c, K) + geo.out_sp)
-        grid = xp.reshape(grid, (n, c, K, geo.grid_size))
+        rows = xp.zeros((n, c, K) + geo.rows, dtype=cols.dtype)
+        rows[(slice(None),) * 3 + tuple(slice(0, o) for o in geo.out_sp)] = xp.reshape(cols, (n, c, K) + geo.out_sp)
+        rows = xp.reshape(rows, (n, c, K, span))
         out = xp.zeros((n, c, 1, geo.n_phases, geo.grid_size), dtype=cols.dtype)
-        for k, (phase, off) in enumerate(geo.taps):
-            out[:, :, 0, phase, off:off + span] += grid[:, :, k, :span]
+        for k, (phase, off, length) in enumerate(geo.taps):
+            out[:, :, 0, phase, off:off + length] += rows[:, :, k, :length]
         return from_grid(be, out, geo)
 
     def backward(self, g):
