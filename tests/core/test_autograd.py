@@ -711,3 +711,28 @@ def test_matches_torch_on_a_small_graph():
         ge = ember.autograd.grad((xe ** 3).sum(), xe, create_graph=True)[0].sum()
         gt = torch.autograd.grad((xt ** 3).sum(), xt, create_graph=True)[0].sum()
     np.testing.assert_allclose(host(ember.autograd.grad(ge, xe)[0]), torch.autograd.grad(gt, xt)[0].numpy())
+
+
+def test_accumulated_gradients_never_alias():
+    # the engine hands fresh gradients to leaves without copying; shared ones must still be copies
+    a = ember.randn(3, requires_grad=True)
+    c = ember.randn(3, requires_grad=True)
+    (a + c).sum().backward()
+    a.grad.add_(1)
+    assert c.grad.tolist() == [1.0, 1.0, 1.0]
+    x = ember.randn(3, requires_grad=True)
+    y = x.clone()
+    y.retain_grad()
+    (y * 2).sum().backward()
+    x.grad.mul_(10)
+    assert y.grad.tolist() == [2.0, 2.0, 2.0]
+    kept = []
+    v = ember.randn(4, requires_grad=True)
+    v.register_hook(lambda g: kept.append(g))
+    (v * 5).sum().backward()
+    v.grad.zero_()
+    assert kept[0].tolist() == [5.0] * 4
+    w = ember.ones(2, 2, requires_grad=True)
+    (w * 3).sum().backward()
+    (w * 3).sum().backward()
+    assert w.grad.tolist() == [[6.0, 6.0], [6.0, 6.0]]

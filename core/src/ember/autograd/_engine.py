@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from sys import getrefcount as _refcount
 
 from .. import _autocast
 from . import _state
@@ -363,7 +364,16 @@ def _accumulate(leaf, g, create_graph):
 
 
 def _owned(g):
-    return _make(g._be.copy(g._data), g._be, g._device, g.dtype)
+    """``g`` itself when nothing but the engine can see it, else a copy (torch's AccumulateGrad steals too).
+
+    Stolen: a tensor held only along the one path here (the leaf's entry, the loop variable and two
+    parameters) whose array is referenced by that tensor alone and owns its writable memory.
+    """
+    a = g._data
+    flags = getattr(a, "flags", None)
+    if flags is not None and flags.owndata and flags.writeable and _refcount(g) <= 5 and _refcount(a) <= 3:
+        return g
+    return _make(g._be.copy(a), g._be, g._device, g.dtype)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

@@ -111,16 +111,21 @@ def window_max(be, x, geo):
     xp = be.xp
     small = xp.uint8 if len(geo.taps) < 2 ** 8 else xp.int64  # the winning tap: fewer bytes to move
     shape = (geo.n,) + geo.out_sp
-    best = xp.full(shape, -float("inf"), dtype=x.dtype)
     kbest = xp.zeros(shape, dtype=small)
     windows = tap_windows(geo)
     whole = tuple(slice(0, o) for o in geo.out_sp)
-    if any(os_ != whole for _, os_, _ in windows):  # padding: an all -inf window picks its first tap inside
+    lead = (slice(None),)
+    if all(os_ == whole for _, os_, _ in windows):  # no padding: every window starts at its first tap
+        best = x[lead + windows[0][2]]
+        windows = windows[1:]
+        if not windows:  # a single tap: the result must not share the input's storage
+            best = xp.asarray(best, copy=True)
+    else:  # padding: an all -inf window picks its first tap inside
+        best = xp.full(shape, -float("inf"), dtype=x.dtype)
         first = _np.zeros(geo.out_sp, dtype=_np.int64)
         for k, os_, _ in reversed(windows):
             first[os_] = k
         kbest = kbest + xp.astype(be.from_host(first), small)
-    lead = (slice(None),)
     for k, os_, is_ in windows:
         v = x[lead + is_]
         if os_ == whole:
