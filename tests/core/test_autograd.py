@@ -736,3 +736,14 @@ def test_accumulated_gradients_never_alias():
     (w * 3).sum().backward()
     (w * 3).sum().backward()
     assert w.grad.tolist() == [[6.0, 6.0], [6.0, 6.0]]
+
+
+def test_fresh_leaf_gradients_are_not_copied(monkeypatch):
+    lin = ember.nn.Linear(4, 3)
+    be = lin.weight._be
+    copies = []
+    real = type(be).copy
+    monkeypatch.setattr(type(be), "copy", lambda self, a: copies.append(a.shape) or real(self, a))
+    lin(ember.randn(5, 4)).sum().backward()
+    assert copies == []
+    assert lin.weight.grad.shape == (3, 4) and lin.bias.grad.tolist() == [5.0, 5.0, 5.0]

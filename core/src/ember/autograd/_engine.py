@@ -370,9 +370,10 @@ def _owned(g):
     parameters) whose array is referenced by that tensor alone and owns its writable memory.
     """
     a = g._data
-    flags = getattr(a, "flags", None)
-    if flags is not None and flags.owndata and flags.writeable and _refcount(g) <= 5 and _refcount(a) <= 3:
-        return g
+    if _refcount(g) <= 5 and _refcount(a) <= 3:  # counted before ``a.flags``, which refers to ``a`` too
+        flags = getattr(a, "flags", None)
+        if flags is not None and flags.owndata and flags.writeable:
+            return g
     return _make(g._be.copy(a), g._be, g._device, g.dtype)
 
 
