@@ -6,15 +6,20 @@ import math
 
 import ember
 
-from .bernoulli import Bernoulli
+from .bernoulli import Bernoulli, Geometric
 from .categorical import Categorical, OneHotCategorical
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Beta, Dirichlet
 from .exponential import Exponential
 from .gamma import Gamma
+from .gumbel import EULER_GAMMA, Gumbel
+from .half import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .multivariate_normal import MultivariateNormal, _half_log_det
 from .normal import Normal
+from .pareto import Pareto
 from .poisson import Poisson
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
@@ -187,3 +192,101 @@ def _kl_transformed_transformed(p, q):
     if p.transforms != q.transforms or p.event_shape != q.event_shape:
         raise NotImplementedError
     return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), len(p.event_shape) - len(p.base_dist.event_shape))
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p, q):
+    var_ratio = (p.scale / q.scale).pow(2)
+    return 0.5 * (var_ratio - 1 - var_ratio.log())
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p, q):
+    ratio = p.scale / q.scale
+    shift = (p.loc - q.loc) / q.scale
+    return -ratio.log() + shift + EULER_GAMMA * (ratio - 1) + ((1 + ratio).lgamma() - shift).exp() - 1
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    alpha_ratio = q.alpha / p.alpha
+    kl = q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1
+    return _infinite_where(p.scale < q.scale, kl)  # p has mass where q has none
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p, q):
+    return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    cross = p.mean * (p.logits - q.logits)
+    return cross + p._log_normalizer() + (-p.probs).log1p() - q._log_normalizer() - (-q.probs).log1p()
+
+
+def _as_full_mvn(d):
+    """A low-rank normal as a :class:`MultivariateNormal` with the same (dense) covariance."""
+    return MultivariateNormal(d.loc, scale_tril=d.scale_tril) if isinstance(d, LowRankMultivariateNormal) else d
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrank_mvn(p, q):
+    return _kl_mvn_mvn(_as_full_mvn(p), _as_full_mvn(q))
+
+
+# --- between families: Gumbel against others, and pairs whose supports rule out a finite KL ---------
+def _gumbel_cross_entropy_terms(q, mean_p, exp_moment):
+    """``E_p[-log q(x)]`` for a Gumbel ``q``, given ``E_p[x]`` and ``E_p[exp(-x / q.scale)]``."""
+    return q.scale.log() + (mean_p - q.loc) / q.scale + (q.loc / q.scale).exp() * exp_moment
+
+
+@register_kl(Normal, Gumbel)
+def _kl_normal_gumbel(p, q):
+    exp_moment = (-p.loc / q.scale + 0.5 * (p.scale / q.scale).pow(2)).exp()
+    return _gumbel_cross_entropy_terms(q, p.loc, exp_moment) - p.entropy()
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p, q):
+    exp_moment = p.rate / (p.rate + q.scale.reciprocal())
+    return _gumbel_cross_entropy_terms(q, p.mean, exp_moment) - p.entropy()
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p, q):
+    exp_moment = (p.rate / (p.rate + q.scale.reciprocal())).pow(p.concentration)
+    return _gumbel_cross_entropy_terms(q, p.mean, exp_moment) - p.entropy()
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p, q):
+    width = p.high - p.low
+    exp_moment = q.scale * ((-p.low / q.scale).exp() - (-p.high / q.scale).exp()) / width
+    return _gumbel_cross_entropy_terms(q, p.mean, exp_moment) - p.entropy()
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p, q):
+    second_moment = p.variance + (p.mean - q.loc).pow(2)  # E_p[(x - q.loc)^2]
+    return q.scale.log() + 0.5 * math.log(2 * math.pi) + second_moment / (2 * q.scale.pow(2)) - p.entropy()
+
+
+_DISJOINT_SUPPORTS = [  # p puts mass where q has none, for every choice of parameters
+    (Gumbel, Beta), (Gumbel, ContinuousBernoulli), (Gumbel, Exponential), (Gumbel, Gamma), (Gumbel, Pareto),
+    (Gumbel, Uniform), (Normal, ContinuousBernoulli), (Normal, Pareto), (Laplace, ContinuousBernoulli),
+    (Laplace, Pareto), (Exponential, ContinuousBernoulli), (Exponential, Pareto), (Gamma, ContinuousBernoulli),
+    (Gamma, Pareto), (Pareto, Beta), (Pareto, ContinuousBernoulli), (Pareto, Uniform), (ContinuousBernoulli, Pareto),
+    (Beta, Pareto),
+]
+
+
+def _kl_infinite(p, q):
+    like = p.mean
+    return ember.full(p.batch_shape, math.inf, dtype=like.dtype, device=like.device)
+
+
+for _pair in _DISJOINT_SUPPORTS:
+    register_kl(*_pair)(_kl_infinite)
