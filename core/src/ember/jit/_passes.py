@@ -330,8 +330,8 @@ def fold_affine(g):
     (this is Conv+BatchNorm / Linear+BatchNorm folding once the weights are constants).
 
     Rewrites, repeated until nothing changes: ``(y + a) * s -> y * s + a * s``, ``(y + a) + b -> y + (a + b)``,
-    ``conv(x, W) * s -> conv(x, W * s)``, ``linear(x, W, b) * s -> linear(x, W * s, b * s)`` and
-    ``linear(x, W, b) + a -> linear(x, W, b + a)``.
+    and for ``f`` a convolution or linear layer ``f(x, W, b) * s -> f(x, W * s, b * s)`` and
+    ``f(x, W, b) + a -> f(x, W, b + a)``.
 
     Example:
         >>> import ember, ember.nn as nn
@@ -339,7 +339,7 @@ def fold_affine(g):
         >>> g = freeze(ember.jit.trace(net, ember.randn(1, 1, 5, 5))).graph
         >>> _ = fold_constants(g); _ = fold_affine(g); _ = eliminate_dead_code(g)
         >>> [n.short for n in g.nodes]
-        ['Conv', 'Add']
+        ['Conv']
     """
     total = 0
     while True:
@@ -374,14 +374,23 @@ def _fold_affine_once(g):
                     _swap(g, prod, [Node("op", _key(Add), Add, [y0, rw.new_const(a + c)], (), [prod.outputs[0]], prod.scope)])
             _bypass(g, n, prod.outputs[0])
             return 1
-        if _is(n, "Mul") and _is(prod, "Conv") and rw.const(prod.inputs[1]) is not None:
+        if _is(prod, "Conv") and all(rw.const(v) is not None for v in prod.inputs[1:]):
             w = rw.const(prod.inputs[1])
             s = _channel_vector(c, w.shape[0], len(y.shape))
             if s is None:
                 continue
+            b = rw.const(prod.inputs[2]) if len(prod.inputs) > 2 else None
             with no_grad():
-                w2 = w * s.reshape((-1,) + (1,) * (w.ndim - 1))
-            prod.inputs[1] = rw.new_const(w2)
+                if _is(n, "Mul"):  # conv(x, W, b) * s -> conv(x, W * s, b * s)
+                    prod.inputs[1] = rw.new_const(w * s.reshape((-1,) + (1,) * (w.ndim - 1)))
+                    b2 = None if b is None else b * s
+                else:  # conv(x, W, b) + a -> conv(x, W, b + a)
+                    b2 = s if b is None else b + s
+            if b2 is not None:
+                if b is None:
+                    prod.inputs.append(rw.new_const(b2))
+                else:
+                    prod.inputs[2] = rw.new_const(b2)
             _bypass(g, n, y)
             return 1
         if _is(prod, "Linear") and rw.const(prod.inputs[1]) is not None and all(rw.const(v) is not None for v in prod.inputs[2:]):
@@ -447,21 +456,27 @@ def fuse_bias_relu(g):
         if n not in g.nodes:
             continue
         if _is(n, "Conv") and rw.single_use(n.outputs[0]):
-            add = _only_reader(g, n.outputs[0])
-            if add is None or not _is(add, "Add"):
+            chain = [n]
+            if len(n.inputs) > 2:  # the convolution adds its bias itself
+                bias = rw.const(n.inputs[2])
+            else:
+                add = _only_reader(g, n.outputs[0])
+                pair = rw.split(add) if add is not None and _is(add, "Add") else None
+                bias = None if pair is None else _channel_vector(pair[1], n.inputs[1].shape[0], len(n.outputs[0].shape))
+                if bias is not None and pair[1].dtype is n.outputs[0].dtype:
+                    chain.append(add)
+            if bias is None:
                 continue
-            pair = rw.split(add)
-            b = None if pair is None else _channel_vector(pair[1], n.inputs[1].shape[0], len(n.outputs[0].shape))
-            if b is None or pair[1].dtype is not n.outputs[0].dtype:
+            nxt = _only_reader(g, chain[-1].outputs[0]) if rw.single_use(chain[-1].outputs[0]) else None
+            relu = nxt is not None and _is(nxt, "Relu")
+            if relu:
+                chain.append(nxt)
+            if len(chain) == 1:  # a convolution with its bias and no rectifier is one node already
                 continue
-            bias = rw.new_const(pair[1].reshape((1, -1) + (1,) * (len(n.outputs[0].shape) - 2)))
-            end, relu = add, False
-            nxt = _only_reader(g, add.outputs[0]) if rw.single_use(add.outputs[0]) else None
-            if nxt is not None and _is(nxt, "Relu"):
-                end, relu = nxt, True
-            new = Node("op", _key(ConvBias), ConvBias, [n.inputs[0], n.inputs[1], bias], (n.args[0], relu),
-                       [end.outputs[0]], n.scope)
-            _replace_chain(g, [n, add] + ([end] if relu else []), new)
+            shaped = rw.new_const(bias.reshape((1, -1) + (1,) * (len(n.outputs[0].shape) - 2)))
+            new = Node("op", _key(ConvBias), ConvBias, [n.inputs[0], n.inputs[1], shaped], (n.args[0], relu),
+                       [chain[-1].outputs[0]], n.scope)
+            _replace_chain(g, chain, new)
             fused += 1
             rw.refresh()
         elif _is(n, "Linear") and rw.single_use(n.outputs[0]):

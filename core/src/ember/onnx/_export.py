@@ -147,7 +147,7 @@ def _geometry(L, geo):
 
 
 def _conv(L, n, ins, args):
-    return L.add("Conv", ins[:2], **_geometry(L, args[0]))
+    return L.add("Conv", ins, **_geometry(L, args[0]))  # (x, w) or (x, w, b): ONNX's bias is 1-D too
 
 
 def _conv_bias(L, n, ins, args):

@@ -125,24 +125,28 @@ def from_grid(be, buf, geo):
     return xp.reshape(out, (n, g * cg) + tuple(geo.in_sp))
 
 
-def out_to_grid(be, y, geo):
-    """An output-shaped array ``(n, o, *out)`` as whole grid rows ``(n, groups, og, span)``, zeros elsewhere."""
+def out_to_rows(be, y, geo):
+    """An output-shaped gradient ``(n, o, *out)`` as whole grid rows grouped for the products,
+    ``(groups, og, n, span)``, with zeros past each row's outputs (one copy, shared by both gradients)."""
     xp = be.xp
     n, g, og = geo.n, geo.groups, geo.og
-    rows = geo.rows
-    if rows == geo.out_sp:
-        return xp.reshape(y, (n, g, og, geo.span))
-    buf = xp.zeros((n, g, og) + rows, dtype=y.dtype)
-    buf[(slice(None),) * 3 + tuple(slice(0, o) for o in geo.out_sp)] = xp.reshape(y, (n, g, og) + geo.out_sp)
-    return xp.reshape(buf, (n, g, og, geo.span))
+    nd = len(geo.out_sp)
+    buf = xp.zeros((g, og, n) + geo.rows, dtype=y.dtype)
+    y = xp.permute_dims(xp.reshape(y, (n, g, og) + geo.out_sp), (1, 2, 0) + tuple(range(3, 3 + nd)))
+    buf[(slice(None),) * 3 + tuple(slice(0, o) for o in geo.out_sp)] = y
+    return xp.reshape(buf, (g, og, n, geo.span))
 
 
-def grid_to_out(be, buf, geo):
-    """The valid outputs of a grid result ``(n, groups, og, span)`` as ``(n, o, *out)``."""
+def _sample_major(be, gr):
+    """Gradient rows ``(groups, og, n, span)`` as ``(n, groups, og, span)``: a view."""
+    return be.xp.permute_dims(gr, (2, 0, 1, 3))
+
+
+def grid_to_out(be, rows, geo):
+    """The valid outputs of grid rows ``(b, groups, og, span)`` as ``(b, o, *out)``: a view."""
     xp = be.xp
-    rows = geo.rows
-    y = xp.reshape(buf, (geo.n, geo.groups * geo.og) + rows)
-    if rows == geo.out_sp:
+    y = xp.reshape(rows, (rows.shape[0], geo.groups * geo.og) + geo.rows)
+    if geo.rows == geo.out_sp:
         return y
     return y[(slice(None),) * 2 + tuple(slice(0, o) for o in geo.out_sp)]
 
@@ -204,10 +208,10 @@ def _per_group(be, buf):
     return be.xp.reshape(buf, (g, k * cg, b * span))
 
 
-def _by_group(be, g, geo):
-    """Output-grid rows of a few samples ``(b, groups, og, span)`` as ``(groups, og, b * span)``."""
-    xp = be.xp
-    return xp.reshape(xp.permute_dims(g, (1, 2, 0, 3)), (geo.groups, geo.og, g.shape[0] * geo.span))
+def _rows_of(be, gr, s, e):
+    """Gradient rows of samples ``s:e`` as one matrix per group ``(groups, og, (e - s) * span)``: a view."""
+    g, og, _, span = gr.shape
+    return be.xp.reshape(gr[:, :, s:e, :], (g, og, (e - s) * span))
 
 
 def _tap_matrix(be, wt, geo):
@@ -217,58 +221,62 @@ def _tap_matrix(be, wt, geo):
 
 
 def correlate(be, xg, wt, geo, bias=None):
-    """``y[u] = sum_k W_k @ x[u + off_k] (+ bias)`` on the grid rows: ``(n, groups, og, span)``."""
+    """``y = sum_k W_k @ x[u + off_k] (+ bias)`` at the valid outputs: ``(n, o, *out)``.
+
+    Stacked taps give each chunk's whole grid rows, whose valid outputs are copied into a
+    contiguous result (with the bias) while they are in cache.
+    """
     xp = be.xp
-    shape = (geo.n, geo.groups, geo.og, geo.span)
     if bias is not None:
-        bias = xp.reshape(bias, (geo.groups, geo.og, 1))
+        bias = xp.reshape(bias, (geo.groups * geo.og,) + (1,) * len(geo.out_sp))
     if _stacked(geo):
-        y = xp.empty(shape, dtype=xg.dtype)
+        y = xp.empty((geo.n, geo.groups * geo.og) + geo.out_sp, dtype=xg.dtype)
         w = _tap_matrix(be, wt, geo)
         for s, e, buf in _stacked_taps(be, xg, geo):
-            y[s:e, ...] = xp.matmul(w, _per_sample(be, buf))
-            if bias is not None:  # while the chunk is in cache
+            y[s:e, ...] = grid_to_out(be, xp.matmul(w, _per_sample(be, buf)), geo)
+            if bias is not None:
                 y[s:e, ...] += bias
         return y
-    y = xp.zeros(shape, dtype=xg.dtype)
+    rows = xp.zeros((geo.n, geo.groups, geo.og, geo.span), dtype=xg.dtype)
     for k, (phase, off, length) in enumerate(geo.taps):
-        y[..., :length] += _mm(xp, wt[k, ...], xg[:, :, :, phase, off:off + length])
-    if bias is not None:
-        y += bias
-    return y
+        rows[..., :length] += _mm(xp, wt[k, ...], xg[:, :, :, phase, off:off + length])
+    y = grid_to_out(be, rows, geo)
+    return y if bias is None else y + bias
 
 
-def correlate_t(be, gg, wt, geo):
-    """The adjoint of :func:`correlate` in ``x``: scatter each tap back, ``(n, groups, cg, S, P)``."""
+def correlate_t(be, gr, wt, geo):
+    """The adjoint of :func:`correlate` in ``x``, from gradient rows: scatter each tap back, ``(n, groups, cg, S, P)``."""
     xp = be.xp
     span, K = geo.span, len(geo.taps)
-    out = xp.zeros((geo.n, geo.groups, geo.cg, geo.n_phases, geo.grid_size), dtype=gg.dtype)
+    out = xp.zeros((geo.n, geo.groups, geo.cg, geo.n_phases, geo.grid_size), dtype=gr.dtype)
     if _stacked(geo):
         wtt = xp.permute_dims(_tap_matrix(be, wt, geo), (0, 2, 1))
         chunks, _ = _chunks(geo)
         for s, e in chunks:
-            cols = xp.reshape(xp.matmul(wtt, _by_group(be, gg[s:e, ...], geo)), (geo.groups, K, geo.cg, e - s, span))
+            cols = xp.reshape(xp.matmul(wtt, _rows_of(be, gr, s, e)), (geo.groups, K, geo.cg, e - s, span))
             for k, (phase, off, length) in enumerate(geo.taps):
                 out[s:e, :, :, phase, off:off + length] += xp.permute_dims(cols[:, k, :, :, :length], (2, 0, 1, 3))
         return out
     wtt = xp.permute_dims(wt, (0, 1, 3, 2))
+    gg = _sample_major(be, gr)
     for k, (phase, off, length) in enumerate(geo.taps):
         out[:, :, :, phase, off:off + length] += _mm(xp, wtt[k, ...], gg[..., :length])
     return out
 
 
-def correlate_w(be, xg, gg, geo):
-    """The adjoint of :func:`correlate` in ``W``: ``(o, cg, *k)``."""
+def correlate_w(be, xg, gr, geo):
+    """The adjoint of :func:`correlate` in ``W``, from gradient rows: ``(o, cg, *k)``."""
     xp = be.xp
     K = len(geo.taps)
     if _stacked(geo):
         w = None
         for s, e, buf in _stacked_taps(be, xg, geo):
             # contract over samples and positions at once: one (og x b*span) @ (b*span x K*cg) product per group
-            part = xp.matmul(_by_group(be, gg[s:e, ...], geo), xp.permute_dims(_per_group(be, buf), (0, 2, 1)))
+            part = xp.matmul(_rows_of(be, gr, s, e), xp.permute_dims(_per_group(be, buf), (0, 2, 1)))
             w = part if w is None else w + part
         w = xp.permute_dims(xp.reshape(w, (geo.groups, geo.og, K, geo.cg)), (0, 1, 3, 2))
     else:
+        gg = _sample_major(be, gr)
         parts = []
         for phase, off, length in geo.taps:
             xt = xp.permute_dims(xg[:, :, :, phase, off:off + length], (0, 1, 3, 2))
@@ -287,18 +295,19 @@ class Conv(Op):
 
     save_inputs = True
 
-    def forward(self, be, x, w, *bias_geo):
-        *bias, self.geo = bias_geo
-        geo = self.geo
+    def forward(self, be, x, w, b, geo=None):
+        if geo is None:  # no bias: the third argument is the geometry
+            b, geo = None, b
+        self.geo = geo
         self.xg = to_grid(be, x, geo)  # kept for the weight gradient
-        return grid_to_out(be, correlate(be, self.xg, taps_first(be, w, geo), geo, *bias), geo)
+        return correlate(be, self.xg, taps_first(be, w, geo), geo, b)
 
     def backward(self, g):
         x, w = self.saved()[:2]
         nx, nw = self.next[:2]
-        gg = out_to_grid(g._be, g._data, self.geo)
-        gx = apply(ConvInput, (g, w), self.geo, gg) if nx else None
-        gw = apply(ConvWeight, (x, g), self.geo, self.xg, gg) if nw else None
+        gr = out_to_rows(g._be, g._data, self.geo)
+        gx = apply(ConvInput, (g, w), self.geo, gr) if nx else None
+        gw = apply(ConvWeight, (x, g), self.geo, self.xg, gr) if nw else None
         if len(self.next) == 2:
             return gx, gw
         gb = g.sum((0,) + tuple(range(2, g.ndim))) if self.next[2] else None
@@ -313,10 +322,10 @@ class ConvInput(Op):
 
     save_inputs = True
 
-    def forward(self, be, g, w, geo, gg=None):
+    def forward(self, be, g, w, geo, gr=None):
         self.geo = geo
-        gg = out_to_grid(be, g, geo) if gg is None else gg
-        return from_grid(be, correlate_t(be, gg, taps_first(be, w, geo), geo), geo)
+        gr = out_to_rows(be, g, geo) if gr is None else gr
+        return from_grid(be, correlate_t(be, gr, taps_first(be, w, geo), geo), geo)
 
     def backward(self, h):
         g, w = self.saved()
@@ -334,11 +343,11 @@ class ConvWeight(Op):
 
     save_inputs = True
 
-    def forward(self, be, x, g, geo, xg=None, gg=None):
+    def forward(self, be, x, g, geo, xg=None, gr=None):
         self.geo = geo
         xg = to_grid(be, x, geo) if xg is None else xg
-        gg = out_to_grid(be, g, geo) if gg is None else gg
-        return correlate_w(be, xg, gg, geo)
+        gr = out_to_rows(be, g, geo) if gr is None else gr
+        return correlate_w(be, xg, gr, geo)
 
     def backward(self, h):
         x, g = self.saved()
