@@ -127,8 +127,17 @@ class UninitializedParameter(Parameter):
         self._data, self._be, self._device, self.dtype = t._data, t._be, t._device, t.dtype
         self.__class__ = Parameter
 
+    @classmethod
+    def _wrap_like(cls, t, like):
+        return cls(like.requires_grad, t.device, t.dtype)  # deepcopy: still uninitialised
+
+    def __reduce_ex__(self, proto):
+        return (type(self), (self.requires_grad, self.device, self.dtype))
+
     def __repr__(self):
         return "<UninitializedParameter>"
+
+    __str__ = __repr__
 
 
 __all__ += ["UninitializedParameter"]

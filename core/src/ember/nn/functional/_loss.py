@@ -24,7 +24,7 @@ __all__ = [
     "l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "cosine_embedding_loss", "margin_ranking_loss",
     "triplet_margin_loss", "triplet_margin_with_distance_loss", "hinge_embedding_loss", "multilabel_soft_margin_loss",
-    "soft_margin_loss", "multi_margin_loss", "nll_loss", "cross_entropy", "ctc_loss",
+    "soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "nll_loss", "cross_entropy", "ctc_loss",
 ]
 
 
@@ -448,6 +448,54 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if input.ndim < 2:
         loss = loss.reshape(())
     return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss ``sum_{j, i} max(0, 1 - (x[y_j] - x[i])) / C`` over targets ``y_j`` and non-targets ``i``.
+
+    ``target`` has ``input``'s shape and holds class indices; the first ``-1`` ends each sample's list.
+
+    Example:
+        >>> import ember, ember.nn.functional as F
+        >>> F.multilabel_margin_loss(ember.tensor([[0.1, 0.2, 0.4, 0.8]]), ember.tensor([[3, 0, -1, 1]]))
+        tensor(0.8500)
+    """
+    if _autocast.active:
+        input, = _autocast.full("multilabel_margin_loss", input)
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    x, y = _multilabel_operands(input, target)
+    n, c = x.shape
+    listed = (y == -1).to(_dtype.int64).cumsum(1) == 0  # the entries before the first -1
+    k = int(listed.sum(1).max()) if n else 0
+    listed, picked = listed[:, :k], y[:, :k].clamp(min=0)
+    is_target = x.new_zeros((n, c + 1)).scatter(1, where(listed, picked, c), 1.0)[:, :c] > 0
+    hinge = (1 - x.gather(1, picked).unsqueeze(2) + x.unsqueeze(1)).relu()  # (N, targets, classes)
+    pairs = (listed.unsqueeze(2) & ~is_target.unsqueeze(1)).to(x.dtype)
+    loss = (hinge * pairs).sum((1, 2)) / c
+    if input.ndim < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def _multilabel_operands(input, target):
+    """``(input, target)`` as ``(N, C)`` matrices, checked as torch checks them."""
+    if input.ndim > 2 or input.ndim == 2 and input.shape[1] == 0 or input.ndim == 1 and input.shape[0] == 0:
+        raise RuntimeError(f"multilabel_margin_loss: Expected non-empty vector or matrix with optional 0-dim batch "
+                           f"size, but got: {list(input.shape)}")
+    if target.shape != input.shape and not (input.ndim < 2 and target.numel() == input.numel() == 1):
+        raise RuntimeError(f"multilabel_margin_loss: inconsistent target size: {list(target.shape)} for input of "
+                           f"size: {list(input.shape)}")
+    if target.dtype is not _dtype.int64:
+        raise RuntimeError(f"multilabel_margin_loss: expected target of dtype int64 (Long), but got {target.dtype}")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"multilabel_margin_loss: not implemented for '{input.dtype}'")
+    c = max(input.numel(), 1) if input.ndim < 2 else input.shape[1]
+    x, y = input.reshape(-1, c), target.reshape(-1, c)
+    if y.numel() and not bool(((y >= -1) & (y < c)).all()):
+        raise RuntimeError(f"multilabel_margin_loss: argument #2 'target' is out of range: every target must be in "
+                           f"[-1, {c - 1}], got values from {int(y.min())} to {int(y.max())}")
+    return x, y
 
 
 def _class_ids(x):

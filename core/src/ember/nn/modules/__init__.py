@@ -1,7 +1,7 @@
 """Every ``ember.nn`` layer, one file per family (as in torch.nn.modules)."""
 
 from . import (  # noqa: F401
-    activation, attention, container, conv, distance, dropout, flatten, fold, linear, loss, module,
+    activation, attention, container, conv, distance, dropout, flatten, fold, lazy, linear, loss, module,
     normalization, padding, pixelshuffle, pooling, rnn, sparse, transformer, upsampling,
 )
 from .activation import *  # noqa: F401,F403
@@ -12,6 +12,7 @@ from .distance import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
 from .fold import *  # noqa: F401,F403
+from .lazy import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .module import *  # noqa: F401,F403

@@ -1,4 +1,4 @@
-"""nn.Module classes: convolutions and transposed convolutions."""
+"""nn.Module classes: convolutions and transposed convolutions, and their lazy forms."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from ... import _creation
 from ...ops.conv import ntuple, transposed_size
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d",
+           "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
 
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 
@@ -56,14 +58,17 @@ class _ConvNd(Module):
         else:
             self.padding = ntuple(padding, nd, "padding")
             self._reversed_padding_repeated_twice = [p for p in reversed(self.padding) for _ in range(2)]
-        shape = ((in_channels, out_channels // groups) if self._transposed
-                 else (out_channels, in_channels // groups)) + self.kernel_size
-        self.weight = Parameter(_creation.empty(shape, device=device, dtype=dtype))
+        self.weight = Parameter(_creation.empty(self._weight_shape(), device=device, dtype=dtype))
         if bias:
             self.bias = Parameter(_creation.empty(out_channels, device=device, dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    def _weight_shape(self):
+        channels = ((self.in_channels, self.out_channels // self.groups) if self._transposed
+                    else (self.out_channels, self.in_channels // self.groups))
+        return channels + self.kernel_size
 
     def reset_parameters(self):
         """torch's default: ``kaiming_uniform_(a=sqrt(5))`` weight, ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` bias."""
@@ -211,3 +216,123 @@ class ConvTranspose3d(_ConvTranspose):
     """
 
     _nd = 3
+
+
+# --- lazy forms: in_channels comes from the first input ----------------------------------------------
+class _LazyConvMixin(LazyModuleMixin):
+    _features_attr = "in_channels"
+
+    def _features_of(self, input):
+        nd = self._nd
+        if input.ndim not in (nd + 1, nd + 2):
+            raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {self._get_name()}, "
+                               f"but got input of size: {input.shape}")
+        channels = input.shape[1] if input.ndim == nd + 2 else input.shape[0]
+        if channels % self.groups:
+            raise ValueError("in_channels must be divisible by groups")
+        return channels
+
+    def _lazy_shapes(self):
+        return {"weight": self._weight_shape(), "bias": (self.out_channels,)}
+
+    def _become_lazy(self, out_channels, bias, device, dtype):
+        """Swap in an uninitialised weight (and bias) after the regular ``__init__`` ran with zero channels."""
+        self.out_channels = out_channels
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+
+class _LazyConv(_LazyConvMixin):
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, device, dtype)
+        self._become_lazy(out_channels, bias, device, dtype)
+
+
+class _LazyConvTranspose(_LazyConvMixin):
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
+                 dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode,
+                         device, dtype)
+        self._become_lazy(out_channels, bias, device, dtype)
+
+
+class LazyConv1d(_LazyConv, Conv1d):
+    """A :class:`Conv1d` whose ``in_channels`` is taken from the first input.
+
+    Example:
+        >>> import ember
+        >>> m = ember.nn.LazyConv1d(4, 3)
+        >>> m(ember.randn(2, 5, 10)).shape, m
+        (ember.Size([2, 4, 8]), Conv1d(5, 4, kernel_size=(3,), stride=(1,)))
+    """
+
+    cls_to_become = Conv1d
+
+
+class LazyConv2d(_LazyConv, Conv2d):
+    """A :class:`Conv2d` whose ``in_channels`` is taken from the first input.
+
+    Example:
+        >>> import ember
+        >>> m = ember.nn.LazyConv2d(8, 3, padding=1)
+        >>> m
+        LazyConv2d(0, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+        >>> m(ember.randn(2, 3, 6, 6)).shape, type(m).__name__, m.weight.shape
+        (ember.Size([2, 8, 6, 6]), 'Conv2d', ember.Size([8, 3, 3, 3]))
+    """
+
+    cls_to_become = Conv2d
+
+
+class LazyConv3d(_LazyConv, Conv3d):
+    """A :class:`Conv3d` whose ``in_channels`` is taken from the first input.
+
+    Example:
+        >>> import ember
+        >>> m = ember.nn.LazyConv3d(2, 2, bias=False)
+        >>> m(ember.randn(1, 3, 3, 3, 3)).shape, m.weight.shape, m.bias
+        (ember.Size([1, 2, 2, 2, 2]), ember.Size([2, 3, 2, 2, 2]), None)
+    """
+
+    cls_to_become = Conv3d
+
+
+class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
+    """A :class:`ConvTranspose1d` whose ``in_channels`` is taken from the first input.
+
+    Example:
+        >>> import ember
+        >>> m = ember.nn.LazyConvTranspose1d(3, 3, stride=2)
+        >>> m(ember.randn(1, 2, 4)).shape, m.weight.shape
+        (ember.Size([1, 3, 9]), ember.Size([2, 3, 3]))
+    """
+
+    cls_to_become = ConvTranspose1d
+
+
+class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
+    """A :class:`ConvTranspose2d` whose ``in_channels`` is taken from the first input.
+
+    Example:
+        >>> import ember
+        >>> m = ember.nn.LazyConvTranspose2d(2, 3, stride=2, padding=1)
+        >>> m(ember.randn(1, 4, 5, 5), output_size=(10, 10)).shape, type(m).__name__
+        (ember.Size([1, 2, 10, 10]), 'ConvTranspose2d')
+    """
+
+    cls_to_become = ConvTranspose2d
+
+
+class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
+    """A :class:`ConvTranspose3d` whose ``in_channels`` is taken from the first input.
+
+    Example:
+        >>> import ember
+        >>> m = ember.nn.LazyConvTranspose3d(1, 2, groups=1)
+        >>> m(ember.randn(1, 2, 2, 2, 2)).shape, m.in_channels
+        (ember.Size([1, 1, 3, 3, 3]), 2)
+    """
+
+    cls_to_become = ConvTranspose3d

@@ -8,6 +8,7 @@ from ..._creation import empty
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
 __all__ = ["Identity", "Linear", "LazyLinear", "Bilinear"]
@@ -84,7 +85,7 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-class LazyLinear(Linear):
+class LazyLinear(LazyModuleMixin, Linear):
     """A Linear layer whose ``in_features`` is taken from the first input it sees.
 
     Example:
@@ -94,29 +95,21 @@ class LazyLinear(Linear):
         (ember.Size([2, 4]), 7, 'Linear')
     """
 
+    cls_to_become = Linear
+    _features_attr = "in_features"
+
     def __init__(self, out_features, bias=True, device=None, dtype=None):
-        Module.__init__(self)
-        self.in_features = 0
+        super().__init__(0, 0, False, device, dtype)
         self.out_features = out_features
         self.weight = UninitializedParameter(device=device, dtype=dtype)
         if bias:
             self.bias = UninitializedParameter(device=device, dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
 
-    def reset_parameters(self):
-        if not isinstance(self.weight, UninitializedParameter):
-            super().reset_parameters()
+    def _features_of(self, input):
+        return input.shape[-1]
 
-    def forward(self, input):
-        if isinstance(self.weight, UninitializedParameter):
-            self.in_features = input.shape[-1]
-            self.weight.materialize((self.out_features, self.in_features))
-            if self.bias is not None:
-                self.bias.materialize((self.out_features,))
-            self.__class__ = Linear
-            self.reset_parameters()
-        return Linear.forward(self, input)
+    def _lazy_shapes(self):
+        return {"weight": (self.out_features, self.in_features), "bias": (self.out_features,)}
 
 
 class Bilinear(Module):

@@ -14,7 +14,7 @@ __all__ = [
     "L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss",
     "TripletMarginWithDistanceLoss", "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", "SoftMarginLoss",
-    "MultiMarginLoss", "CTCLoss",
+    "MultiMarginLoss", "MultiLabelMarginLoss", "CTCLoss",
 ]
 
 
@@ -360,6 +360,18 @@ class MultiMarginLoss(_WeightedLoss):
         if p not in (1, 2):
             raise ValueError("only p == 1 and p == 2 supported")
         self.p, self.margin = p, margin
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge loss: targets are class indices, the first ``-1`` ends each sample's list.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.MultiLabelMarginLoss()(ember.tensor([[0.1, 0.2, 0.4, 0.8]]), ember.tensor([[3, 0, -1, 1]]))
+        tensor(0.8500)
+    """
+
+    fn = staticmethod(F.multilabel_margin_loss)
 
 
 class CTCLoss(_Loss):
