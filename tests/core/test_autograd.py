@@ -747,3 +747,6 @@ def test_fresh_leaf_gradients_are_not_copied(monkeypatch):
     lin(ember.randn(5, 4)).sum().backward()
     assert copies == []
     assert lin.weight.grad.shape == (3, 4) and lin.bias.grad.tolist() == [5.0, 5.0, 5.0]
+    conv = ember.nn.Conv2d(2, 3, 3, bias=False)  # its weight gradient is a reshape of a fresh product
+    conv(ember.randn(1, 2, 5, 5)).sum().backward()
+    assert copies == [] and conv.weight.grad.shape == (3, 2, 3, 3)

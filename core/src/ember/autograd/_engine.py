@@ -367,14 +367,22 @@ def _owned(g):
     """``g`` itself when nothing but the engine can see it, else a copy (torch's AccumulateGrad steals too).
 
     Stolen: a tensor held only along the one path here (the leaf's entry, the loop variable and two
-    parameters) whose array is referenced by that tensor alone and owns its writable memory.
+    parameters) whose array is referenced by that tensor alone and owns its writable memory, or is a
+    whole-array view (a reshape) of a temporary that nothing else holds.
     """
     a = g._data
-    if _refcount(g) <= 5 and _refcount(a) <= 3:  # counted before ``a.flags``, which refers to ``a`` too
-        flags = getattr(a, "flags", None)
-        if flags is not None and flags.owndata and flags.writeable:
-            return g
+    if _refcount(g) <= 5 and _refcount(a) <= 3 and _sole_memory(a):
+        return g
     return _make(g._be.copy(a), g._be, g._device, g.dtype)
+
+
+def _sole_memory(a):
+    base = getattr(a, "base", False)
+    if base is not None and (base is False or _refcount(base) > 3 or getattr(base, "size", -1) != a.size):
+        return False  # counted before reading flags below: ``a.flags`` refers to ``a`` as well
+    owner = a if base is None else base
+    flags = getattr(owner, "flags", None)
+    return flags is not None and flags.owndata and flags.writeable and a.flags.writeable
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

@@ -171,8 +171,9 @@ def _stacked(geo):
 # Stacked taps are built a few samples at a time in one reused buffer that stays in cache:
 # a single matmul with a K * cg contraction per chunk then replaces K accumulating passes
 # over the whole output (which cost more memory traffic than the products themselves).
-# The buffer is laid out (groups, K, cg, samples, span), so every chunk is one plain
-# matrix product per group whatever the number of positions per sample.
+# The buffer is laid out (groups, cg, K, samples, span), so every chunk is one plain
+# matrix product per group whatever the number of positions per sample, with the
+# weight (o, cg, *kernel) itself as the matrix (groups, og, cg * K): no copy of it.
 def _chunks(geo):
     """Sample ranges whose stacked taps fill a cache-sized buffer (about 2 MB of float32), and their size."""
     per = len(geo.taps) * geo.groups * geo.cg * geo.span
@@ -181,7 +182,7 @@ def _chunks(geo):
 
 
 def _stacked_taps(be, xg, geo):
-    """Per chunk of samples ``(s, e, buf)``: every tap's input slice stacked, ``(groups, K, cg, e - s, span)``.
+    """Per chunk of samples ``(s, e, buf)``: every tap's input slice stacked, ``(groups, cg, K, e - s, span)``.
 
     The buffer is reused; zeros stay where a tap's slice runs past the grid (outputs that are dropped).
     """
@@ -190,22 +191,16 @@ def _stacked_taps(be, xg, geo):
     buf = None
     for s, e in chunks:
         if buf is None or e - s != step:
-            buf = xp.zeros((geo.groups, len(geo.taps), geo.cg, e - s, geo.span), dtype=xg.dtype)
+            buf = xp.zeros((geo.groups, geo.cg, len(geo.taps), e - s, geo.span), dtype=xg.dtype)
         for k, (phase, off, length) in enumerate(geo.taps):
-            buf[:, k, :, :, :length] = xp.permute_dims(xg[s:e, :, :, phase, off:off + length], (1, 2, 0, 3))
+            buf[:, :, k, :, :length] = xp.permute_dims(xg[s:e, :, :, phase, off:off + length], (1, 2, 0, 3))
         yield s, e, buf
 
 
-def _per_sample(be, buf):
-    """Stacked taps ``(groups, K, cg, b, span)`` as ``(b, groups, K * cg, span)``: a view, no copy."""
-    g, k, cg, b, span = buf.shape
-    return be.xp.reshape(be.xp.permute_dims(buf, (3, 0, 1, 2, 4)), (b, g, k * cg, span))
-
-
 def _per_group(be, buf):
-    """Stacked taps ``(groups, K, cg, b, span)`` as ``(groups, K * cg, b * span)``: a view, no copy."""
-    g, k, cg, b, span = buf.shape
-    return be.xp.reshape(buf, (g, k * cg, b * span))
+    """Stacked taps ``(groups, cg, K, b, span)`` as ``(groups, cg * K, b * span)``: a view, no copy."""
+    g, cg, k, b, span = buf.shape
+    return be.xp.reshape(buf, (g, cg * k, b * span))
 
 
 def _rows_of(be, gr, s, e):
@@ -214,50 +209,51 @@ def _rows_of(be, gr, s, e):
     return be.xp.reshape(gr[:, :, s:e, :], (g, og, (e - s) * span))
 
 
-def _tap_matrix(be, wt, geo):
-    """Tap-major weights ``(K, groups, og, cg)`` as one matrix per group ``(groups, og, K * cg)``."""
-    xp = be.xp
-    return xp.reshape(xp.permute_dims(wt, (1, 2, 0, 3)), (geo.groups, geo.og, len(geo.taps) * geo.cg))
+def _weight_matrix(be, w, geo):
+    """The weight ``(o, cg, *k)`` as one matrix per group ``(groups, og, cg * K)``: a view."""
+    return be.xp.reshape(w, (geo.groups, geo.og, geo.cg * len(geo.taps)))
 
 
-def correlate(be, xg, wt, geo, bias=None):
-    """``y = sum_k W_k @ x[u + off_k] (+ bias)`` at the valid outputs: ``(n, o, *out)``.
+def correlate(be, xg, w, geo, bias=None):
+    """``y = sum_k W_k @ x[u + off_k] (+ bias)`` at the valid outputs: ``(n, o, *out)``; ``w`` is ``(o, cg, *k)``.
 
-    Stacked taps give each chunk's whole grid rows, whose valid outputs are copied into a
-    contiguous result (with the bias) while they are in cache.
+    Stacked taps give each chunk's whole grid rows in one product per group, whose valid
+    outputs are copied into a contiguous result (with the bias) while they are in cache.
     """
     xp = be.xp
     if bias is not None:
         bias = xp.reshape(bias, (geo.groups * geo.og,) + (1,) * len(geo.out_sp))
     if _stacked(geo):
         y = xp.empty((geo.n, geo.groups * geo.og) + geo.out_sp, dtype=xg.dtype)
-        w = _tap_matrix(be, wt, geo)
+        wm = _weight_matrix(be, w, geo)
         for s, e, buf in _stacked_taps(be, xg, geo):
-            y[s:e, ...] = grid_to_out(be, xp.matmul(w, _per_sample(be, buf)), geo)
+            rows = xp.reshape(xp.matmul(wm, _per_group(be, buf)), (geo.groups, geo.og, e - s, geo.span))
+            y[s:e, ...] = grid_to_out(be, xp.permute_dims(rows, (2, 0, 1, 3)), geo)
             if bias is not None:
                 y[s:e, ...] += bias
         return y
     rows = xp.zeros((geo.n, geo.groups, geo.og, geo.span), dtype=xg.dtype)
+    wt = taps_first(be, w, geo)
     for k, (phase, off, length) in enumerate(geo.taps):
         rows[..., :length] += _mm(xp, wt[k, ...], xg[:, :, :, phase, off:off + length])
     y = grid_to_out(be, rows, geo)
     return y if bias is None else y + bias
 
 
-def correlate_t(be, gr, wt, geo):
+def correlate_t(be, gr, w, geo):
     """The adjoint of :func:`correlate` in ``x``, from gradient rows: scatter each tap back, ``(n, groups, cg, S, P)``."""
     xp = be.xp
     span, K = geo.span, len(geo.taps)
     out = xp.zeros((geo.n, geo.groups, geo.cg, geo.n_phases, geo.grid_size), dtype=gr.dtype)
     if _stacked(geo):
-        wtt = xp.permute_dims(_tap_matrix(be, wt, geo), (0, 2, 1))
+        wtt = xp.permute_dims(_weight_matrix(be, w, geo), (0, 2, 1))
         chunks, _ = _chunks(geo)
         for s, e in chunks:
-            cols = xp.reshape(xp.matmul(wtt, _rows_of(be, gr, s, e)), (geo.groups, K, geo.cg, e - s, span))
+            cols = xp.reshape(xp.matmul(wtt, _rows_of(be, gr, s, e)), (geo.groups, geo.cg, K, e - s, span))
             for k, (phase, off, length) in enumerate(geo.taps):
-                out[s:e, :, :, phase, off:off + length] += xp.permute_dims(cols[:, k, :, :, :length], (2, 0, 1, 3))
+                out[s:e, :, :, phase, off:off + length] += xp.permute_dims(cols[:, :, k, :, :length], (2, 0, 1, 3))
         return out
-    wtt = xp.permute_dims(wt, (0, 1, 3, 2))
+    wtt = xp.permute_dims(taps_first(be, w, geo), (0, 1, 3, 2))
     gg = _sample_major(be, gr)
     for k, (phase, off, length) in enumerate(geo.taps):
         out[:, :, :, phase, off:off + length] += _mm(xp, wtt[k, ...], gg[..., :length])
@@ -267,14 +263,12 @@ def correlate_t(be, gr, wt, geo):
 def correlate_w(be, xg, gr, geo):
     """The adjoint of :func:`correlate` in ``W``, from gradient rows: ``(o, cg, *k)``."""
     xp = be.xp
-    K = len(geo.taps)
     if _stacked(geo):
         w = None
         for s, e, buf in _stacked_taps(be, xg, geo):
-            # contract over samples and positions at once: one (og x b*span) @ (b*span x K*cg) product per group
+            # contract over samples and positions at once: one (og x b*span) @ (b*span x cg*K) product per group
             part = xp.matmul(_rows_of(be, gr, s, e), xp.permute_dims(_per_group(be, buf), (0, 2, 1)))
             w = part if w is None else w + part
-        w = xp.permute_dims(xp.reshape(w, (geo.groups, geo.og, K, geo.cg)), (0, 1, 3, 2))
     else:
         gg = _sample_major(be, gr)
         parts = []
@@ -300,7 +294,7 @@ class Conv(Op):
             b, geo = None, b
         self.geo = geo
         self.xg = to_grid(be, x, geo)  # kept for the weight gradient
-        return correlate(be, self.xg, taps_first(be, w, geo), geo, b)
+        return correlate(be, self.xg, w, geo, b)
 
     def backward(self, g):
         x, w = self.saved()[:2]
@@ -325,7 +319,7 @@ class ConvInput(Op):
     def forward(self, be, g, w, geo, gr=None):
         self.geo = geo
         gr = out_to_rows(be, g, geo) if gr is None else gr
-        return from_grid(be, correlate_t(be, gr, taps_first(be, w, geo), geo), geo)
+        return from_grid(be, correlate_t(be, gr, w, geo), geo)
 
     def backward(self, h):
         g, w = self.saved()
