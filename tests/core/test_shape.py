@@ -187,3 +187,18 @@ def test_split_cat_stack_unbind_round_trip(shape, data):
     sections = data.draw(st.integers(1, 5))
     np.testing.assert_array_equal(ember.cat(x.tensor_split(sections, dim), dim).numpy(), a)
     np.testing.assert_array_equal(ember.cat(x.chunk(sections, dim), dim).numpy(), a)
+
+
+def test_view_needs_compatible_strides(device):
+    x = ember.arange(12.0, device=device).reshape(3, 4)
+    assert x[:, :2].view(3, 2, 1).tolist() == [[[0.0], [1.0]], [[4.0], [5.0]], [[8.0], [9.0]]]
+    assert x.t().view(4, 3).shape == (4, 3)
+    assert x.t().reshape(-1).tolist() == [0.0, 4.0, 8.0, 1.0, 5.0, 9.0, 2.0, 6.0, 10.0, 3.0, 7.0, 11.0]
+    if not x.t().is_contiguous():  # backends that expose strides refuse views that would need a copy, like torch
+        with pytest.raises(RuntimeError, match="view size is not compatible with input tensor's size and stride"):
+            x.t().view(-1)
+        with pytest.raises(RuntimeError, match="Use .reshape"):
+            x[:, :2].view(6)
+    v = x[::2].view(2, 2, 2)  # rows 0 and 2 split in halves: still a view of x
+    v.mul_(0)
+    assert x[0].tolist() == [0.0, 0.0, 0.0, 0.0] and x[1].tolist() == [4.0, 5.0, 6.0, 7.0]

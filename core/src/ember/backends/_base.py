@@ -129,6 +129,20 @@ class Backend:
     def is_contiguous(self, array):
         return True
 
+    def reshape_view(self, array, shape):
+        """``array`` reshaped without a copy, or None when its layout does not allow that (``Tensor.view``)."""
+        try:
+            return self.xp.reshape(array, shape, copy=False)
+        except (ValueError, AttributeError):
+            return None
+        except TypeError:  # a namespace whose reshape has no ``copy`` argument (numpy < 2.1)
+            view = array.view()
+            try:
+                view.shape = shape
+            except AttributeError:
+                return None
+            return view
+
     def synchronize(self, index=None):
         pass
 

@@ -121,7 +121,12 @@ def view(self, *shape):
 
         be = self._be
         return _make(self._data.view(be.native_dtype(shape[0])), be, self._device, shape[0])
-    return apply(Reshape, (self,), _infer_shape(_shape_args(shape), self.numel(), "view"))
+    size = _infer_shape(_shape_args(shape), self.numel(), "view")
+    be = self._be
+    if not be.is_contiguous(self._data) and be.reshape_view(self._data, size) is None:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one dimension "
+                           "spans across two contiguous subspaces). Use .reshape(...) instead.")
+    return apply(Reshape, (self,), size)
 
 
 @export(function=False)
