@@ -187,3 +187,17 @@ def test_pool_matches_torch():
         want = getattr(tF, name)(torch.tensor(x), **kw)
         for g, w in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
             np.testing.assert_allclose(g.numpy(), w.numpy(), atol=1e-12)
+
+
+def test_ops_on_a_device_without_host_checks_need_no_data_reads(monkeypatch):
+    # a backend that sets host_checks = False (cuda) gets no data-dependent checks or fast paths: same values
+    x = ember.tensor([[[[1.0, 5.0], [3.0, 2.0]]]], requires_grad=True)
+    be = x._be
+    monkeypatch.setattr(type(be), "host_checks", False)
+    y = ember.nn.functional.max_pool2d(x, 2)
+    y.backward(ember.tensor([[[[float("inf")]]]]))
+    assert x.grad.tolist() == [[[[0.0, float("inf")], [0.0, 0.0]]]]  # the where path: no inf * 0 = nan
+    logits = ember.tensor([[0.0, 1.0], [2.0, 0.0]])
+    loss = ember.nn.functional.cross_entropy(logits, ember.tensor([1, 0]))
+    assert abs(loss.item() - 0.2201) < 1e-4
+    assert ember.nn.functional.embedding(ember.tensor([1]), ember.eye(2)).tolist() == [[0.0, 1.0]]

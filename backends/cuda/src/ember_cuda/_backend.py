@@ -40,6 +40,7 @@ class CUDABackend(NumpyLikeBackend):
     xp = cupy
     indexed = True
     returns_scalars = False  # CuPy reductions give 0-d arrays
+    host_checks = False  # no data-dependent checks in ops: each would wait for the GPU (torch asserts on device)
     kernels = KERNELS
     Stream = Stream
     Event = Event

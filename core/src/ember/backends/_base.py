@@ -42,6 +42,7 @@ class Backend:
     xp = None
     indexed = False
     returns_scalars = False  # the namespace returns scalars, not 0-d arrays, from some 0-d ops (numpy)
+    host_checks = True  # reading a value back is cheap: ops may check data (index bounds) and pick fast paths by it
     kernels: dict = {}
     device_type = None  # set by the registry when loaded
     plugin = None

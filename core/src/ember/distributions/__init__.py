@@ -21,7 +21,7 @@ from .distribution import Distribution
 from .exponential import Exponential
 from .gamma import Chi2, Gamma
 from .gumbel import Gumbel
-from .half import AbsTransform, HalfCauchy, HalfNormal
+from .half import HalfCauchy, HalfNormal
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .kumaraswamy import Kumaraswamy
@@ -38,7 +38,7 @@ from .relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from .student_t import StudentT
 from .transformed_distribution import LogNormal, TransformedDistribution
 from .transforms import (
-    AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform, TanhTransform, Transform,
+    AbsTransform, AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform, TanhTransform, Transform,
 )
 from .uniform import Uniform
 from .von_mises import VonMises

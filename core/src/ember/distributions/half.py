@@ -10,30 +10,11 @@ from . import constraints
 from .cauchy import Cauchy
 from .normal import Normal
 from .transformed_distribution import TransformedDistribution
-from .transforms import Transform
+from .transforms import AbsTransform
 
-__all__ = ["AbsTransform", "HalfNormal", "HalfCauchy"]
+__all__ = ["HalfNormal", "HalfCauchy"]
 
 _LOG2 = math.log(2)
-
-
-class AbsTransform(Transform):
-    """``y = |x|`` (not bijective: the inverse picks the nonnegative preimage).
-
-    Example:
-        >>> import ember
-        >>> from ember.distributions.half import AbsTransform
-        >>> t = AbsTransform(); t(ember.tensor([-2.0, 3.0])), t.inv(ember.tensor(2.0))
-        (tensor([2., 3.]), tensor(2.))
-    """
-
-    codomain = constraints.positive
-
-    def _call(self, x):
-        return x.abs()
-
-    def _inverse(self, y):
-        return y
 
 
 class _Half(TransformedDistribution):

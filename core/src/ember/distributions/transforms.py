@@ -12,7 +12,7 @@ from . import constraints
 from .utils import softplus, sum_rightmost
 
 __all__ = ["Transform", "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
-           "TanhTransform", "PowerTransform", "identity_transform"]
+           "TanhTransform", "PowerTransform", "AbsTransform", "identity_transform"]
 
 
 def _same(a, b):
@@ -359,6 +359,25 @@ class AffineTransform(Transform):
         else:
             result = scale.abs().log().expand(ember.broadcast_shapes(scale.shape, x.shape))
         return sum_rightmost(result, self._event_dim)
+
+
+class AbsTransform(Transform):
+    """``y = |x|`` (not bijective: the inverse picks the nonnegative preimage).
+
+    Example:
+        >>> import ember
+        >>> from ember.distributions.transforms import AbsTransform
+        >>> t = AbsTransform(); t(ember.tensor([-2.0, 3.0])), t.inv(ember.tensor(2.0))
+        (tensor([2., 3.]), tensor(2.))
+    """
+
+    codomain = constraints.positive
+
+    def _call(self, x):
+        return x.abs()
+
+    def _inverse(self, y):
+        return y
 
 
 class PowerTransform(Transform):

@@ -100,32 +100,25 @@ def is_lazy(module):
     return any(isinstance(p, UninitializedParameter) for p in module._parameters.values())
 
 
-class UninitializedParameter(Parameter):
-    """A parameter whose shape is not known yet (used by the ``Lazy*`` layers until their first call).
+class _Uninitialized:
+    """A tensor whose shape is not known yet: the ``Lazy*`` layers' parameters and buffers until their first call.
 
-    Example:
-        >>> import ember
-        >>> p = ember.nn.UninitializedParameter()
-        >>> p.materialize((2, 3)); p.shape, type(p).__name__
-        (ember.Size([2, 3]), 'Parameter')
+    ``materialize`` gives it a shape (uninitialised values) and turns it into the class it stands
+    for; a copy (``copy.deepcopy``, pickling) stays uninitialised.
     """
 
-    def __new__(cls, requires_grad=True, device=None, dtype=None):
-        from .._creation import empty
+    becomes = Tensor  # the class after materialize
 
-        p = Parameter.__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
-        return p
-
-    def __init__(self, requires_grad=True, device=None, dtype=None):
+    def __init__(self, requires_grad=None, device=None, dtype=None):
         pass
 
     def materialize(self, shape, device=None, dtype=None):
-        """Give the parameter ``shape`` (uninitialised values) and turn it into a plain Parameter."""
+        """Give the tensor ``shape`` (uninitialised values) and turn it into a plain ``becomes``."""
         from .._creation import empty
 
         t = empty(*shape, device=device or self.device, dtype=dtype or self.dtype)
         self._data, self._be, self._device, self.dtype = t._data, t._be, t._device, t.dtype
-        self.__class__ = Parameter
+        self.__class__ = self.becomes
 
     @classmethod
     def _wrap_like(cls, t, like):
@@ -135,9 +128,51 @@ class UninitializedParameter(Parameter):
         return (type(self), (self.requires_grad, self.device, self.dtype))
 
     def __repr__(self):
-        return "<UninitializedParameter>"
+        return f"<{type(self).__name__}>"
 
     __str__ = __repr__
 
 
-__all__ += ["UninitializedParameter"]
+class UninitializedParameter(_Uninitialized, Parameter):
+    """A parameter whose shape is not known yet (used by the ``Lazy*`` layers until their first call).
+
+    Example:
+        >>> import ember
+        >>> p = ember.nn.UninitializedParameter()
+        >>> p
+        <UninitializedParameter>
+        >>> p.materialize((2, 3)); p.shape, type(p).__name__
+        (ember.Size([2, 3]), 'Parameter')
+    """
+
+    becomes = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        from .._creation import empty
+
+        return Parameter.__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
+
+
+class UninitializedBuffer(_Uninitialized, Tensor):
+    """A buffer whose shape is not known yet (the running statistics of the ``LazyBatchNorm*`` layers).
+
+    Example:
+        >>> import ember
+        >>> b = ember.nn.UninitializedBuffer()
+        >>> b
+        <UninitializedBuffer>
+        >>> b.materialize((2,)); b.shape, type(b).__name__
+        (ember.Size([2]), 'Tensor')
+    """
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None):
+        from .._creation import empty
+
+        t = empty(0, device=device, dtype=dtype)
+        b = _make(t._data, t._be, t._device, t.dtype)
+        b.__class__ = cls
+        b.requires_grad = requires_grad
+        return b
+
+
+__all__ += ["UninitializedParameter", "UninitializedBuffer"]

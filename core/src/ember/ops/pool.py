@@ -185,7 +185,8 @@ class TapScatter(Op):
         zero = xp.zeros((), dtype=g.dtype)
         out = xp.zeros((geo.n,) + geo.in_sp, dtype=g.dtype)
         disjoint = _disjoint(geo)
-        finite = bool(xp.all(xp.isfinite(g)))  # then a 0/1 product selects exactly, and faster than where
+        # finite: a 0/1 product selects exactly and runs faster than where on numpy (not worth a device sync)
+        finite = be.host_checks and bool(xp.all(xp.isfinite(g)))
         for k, os_, is_ in tap_windows(geo):
             gk, hit = g[lead + os_], kbest[lead + os_] == k
             part = gk * xp.astype(hit, g.dtype) if finite else xp.where(hit, gk, zero)

@@ -13,54 +13,13 @@ from __future__ import annotations
 import itertools
 
 from ... import _creation, _dtype
-from ..._tensor import Tensor, _make
+from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
-from ..parameter import UninitializedParameter
+from ..parameter import UninitializedBuffer, UninitializedParameter
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 
 __all__ = ["LazyModuleMixin", "UninitializedBuffer", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
            "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
-
-
-class UninitializedBuffer(Tensor):
-    """A buffer whose shape is not known yet (the running statistics of the ``LazyBatchNorm*`` layers).
-
-    Example:
-        >>> import ember
-        >>> b = ember.nn.UninitializedBuffer()
-        >>> b
-        <UninitializedBuffer>
-        >>> b.materialize((2,)); b.shape, type(b).__name__
-        (ember.Size([2]), 'Tensor')
-    """
-
-    def __new__(cls, requires_grad=False, device=None, dtype=None):
-        t = _creation.empty(0, device=device, dtype=dtype)
-        b = _make(t._data, t._be, t._device, t.dtype)
-        b.__class__ = cls
-        b.requires_grad = requires_grad
-        return b
-
-    def __init__(self, requires_grad=False, device=None, dtype=None):
-        pass
-
-    def materialize(self, shape, device=None, dtype=None):
-        """Give the buffer ``shape`` (uninitialised values) and turn it into a plain tensor."""
-        t = _creation.empty(*shape, device=device or self.device, dtype=dtype or self.dtype)
-        self._data, self._be, self._device, self.dtype = t._data, t._be, t._device, t.dtype
-        self.__class__ = Tensor
-
-    @classmethod
-    def _wrap_like(cls, t, like):
-        return cls(like.requires_grad, t.device, t.dtype)  # deepcopy: still uninitialised
-
-    def __reduce_ex__(self, proto):
-        return (type(self), (self.requires_grad, self.device, self.dtype))
-
-    def __repr__(self):
-        return "<UninitializedBuffer>"
-
-    __str__ = __repr__
 
 
 def _is_uninitialized(t):
