@@ -42,7 +42,10 @@ def compare(make, rounds, inner):
     """Median seconds per call for ember and torch, measured in alternation."""
     runners = {"ember": make(ember)}
     if torch is not None:
-        runners["torch"] = make(torch)
+        try:
+            runners["torch"] = make(torch)
+        except Exception as exc:  # e.g. no working torchvision beside torch: report ember alone
+            print(f"  (torch side unavailable: {type(exc).__name__}: {str(exc)[:60]})", flush=True)
     for fn in runners.values():
         fn()  # warm up
     samples = {k: [] for k in runners}
