@@ -112,3 +112,15 @@ def test_default_layer_initialisation_bounds():
     assert np.abs(host(bil.weight)).max() <= 1 / math.sqrt(20)
     emb = nn.Embedding(1000, 20)
     assert abs(host(emb.weight).std() - 1.0) < 0.03
+
+
+@pytest.mark.parametrize("name,args", [("uniform", ()), ("normal", ()), ("constant", (0.5,)), ("eye", ()),
+                                       ("xavier_uniform", ()), ("xavier_normal", ()), ("kaiming_uniform", ()),
+                                       ("kaiming_normal", ()), ("orthogonal", ()), ("sparse", (0.5,))])
+def test_deprecated_spellings_warn_and_fill_like_the_new_ones(name, args):
+    ember.manual_seed(3)
+    expected = getattr(ember.nn.init, name + "_")(ember.empty(4, 3), *args)
+    ember.manual_seed(3)
+    with pytest.warns(FutureWarning, match=f"`nn.init.{name}` is now deprecated in favor of `nn.init.{name}_`"):
+        got = getattr(ember.nn.init, name)(ember.empty(4, 3), *args)
+    assert got.tolist() == expected.tolist()

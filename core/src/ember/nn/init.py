@@ -316,3 +316,35 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         zero_rows = randperm(rows, generator=generator, device=tensor.device)[:n_zeros]
         tensor[zero_rows, col] = 0
     return tensor
+
+
+_EXAMPLE_ARGS = {"constant": "ember.empty(2, 2), 0.5", "sparse": "ember.empty(2, 2), 0.5", "dirac": "ember.empty(2, 2, 3)"}
+
+
+def _deprecated(new):
+    """The old name of ``new`` (torch keeps them, with a FutureWarning)."""
+    old = new.__name__[:-1]
+    example = _EXAMPLE_ARGS.get(old, "ember.empty(2, 2)")
+
+    @functools.wraps(new)
+    def alias(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new.__name__}`.", FutureWarning,
+                      stacklevel=2)
+        return new(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = old
+    alias.__doc__ = f"""Deprecated spelling of :func:`{new.__name__}` (warns, then calls it).
+
+    Example:
+        >>> import ember, warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     isinstance(ember.nn.init.{old}({example}), ember.Tensor)
+        True
+    """
+    return alias
+
+
+uniform, normal, constant, eye, dirac, xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal, orthogonal, \
+    sparse = (_deprecated(f) for f in (uniform_, normal_, constant_, eye_, dirac_, xavier_uniform_, xavier_normal_,
+                                       kaiming_uniform_, kaiming_normal_, orthogonal_, sparse_))
