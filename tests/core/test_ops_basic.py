@@ -56,3 +56,15 @@ def test_promotion_int_plus_float_scalar():
 def test_matmul_shape_error_names_op_and_shapes():
     with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"):
         ember.ones(2, 3) @ ember.ones(4, 5)
+
+
+@pytest.mark.parametrize("a,b,message", [
+    ((2, 3), (3, 2), r"The size of tensor a \(3\) must match the size of tensor b \(2\) at non-singleton dimension 1"),
+    ((5, 2, 3), (4, 3), r"The size of tensor a \(2\) must match the size of tensor b \(4\) at non-singleton dimension 1"),
+    ((2, 3, 4), (5, 1, 4), r"The size of tensor a \(2\) must match the size of tensor b \(5\) at non-singleton dimension 0"),
+])
+def test_shapes_that_do_not_broadcast_raise_torchs_runtime_error(device, a, b, message):
+    x, y = ember.ones(*a, device=device), ember.ones(*b, device=device)
+    for op in (lambda: x + y, lambda: x * y, lambda: x < y, lambda: ember.maximum(x, y), lambda: ember.where(x > 0, x, y)):
+        with pytest.raises(RuntimeError, match=message):
+            op()

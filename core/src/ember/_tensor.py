@@ -582,12 +582,18 @@ def apply(op, inputs, *args):
     node = op()
     forward = (be.kernels.get(op.__name__) or op.forward) if be.kernels else op.forward
     n = len(inputs)
-    if n == 2:  # the common cases without building an argument list
-        out = forward(node, be, a._data, inputs[1]._data, *args)
-    elif n == 1:
-        out = forward(node, be, a._data, *args)
-    else:
-        out = forward(node, be, *[t._data for t in inputs], *args)
+    try:
+        if n == 2:  # the common cases without building an argument list
+            out = forward(node, be, a._data, inputs[1]._data, *args)
+        elif n == 1:
+            out = forward(node, be, a._data, *args)
+        else:
+            out = forward(node, be, *[t._data for t in inputs], *args)
+    except ValueError as exc:  # the namespace's broadcasting error becomes torch's
+        mismatch = _broadcast_mismatch(inputs)
+        if mismatch is None:
+            raise
+        raise RuntimeError(mismatch) from exc
     if op.transfer:
         be, dev = node.dest
     record = False
@@ -616,6 +622,27 @@ def apply(op, inputs, *args):
     if _tracer is not None:
         _tracer.record(op, inputs, args, (res,))
     return res
+
+
+def _broadcast_mismatch(inputs):
+    """torch's message for the first two inputs whose shapes do not broadcast, or None when they all do.
+
+    Example:
+        >>> import ember
+        >>> _broadcast_mismatch((ember.ones(2, 3), ember.ones(4, 3)))
+        'The size of tensor a (2) must match the size of tensor b (4) at non-singleton dimension 0'
+    """
+    shapes = [tuple(t.shape) for t in inputs]
+    for i, sa in enumerate(shapes):
+        for sb in shapes[i + 1:]:
+            ndim = max(len(sa), len(sb))
+            for d in range(ndim - 1, -1, -1):  # torch scans from the last dimension
+                x = sa[d - ndim + len(sa)] if d - ndim + len(sa) >= 0 else 1
+                y = sb[d - ndim + len(sb)] if d - ndim + len(sb) >= 0 else 1
+                if x != y and x != 1 and y != 1:
+                    return (f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
+                            f"dimension {d}")
+    return None
 
 
 def _record(node, op, inputs):
