@@ -750,3 +750,24 @@ def test_fresh_leaf_gradients_are_not_copied(monkeypatch):
     conv = ember.nn.Conv2d(2, 3, 3, bias=False)  # its weight gradient is a reshape of a fresh product
     conv(ember.randn(1, 2, 5, 5)).sum().backward()
     assert copies == [] and conv.weight.grad.shape == (3, 2, 3, 3)
+
+
+def test_legacy_variable_and_anomaly_switches():
+    from ember.autograd import Variable
+
+    t = ember.ones(2)
+    v = Variable(t, requires_grad=True)
+    assert v.requires_grad and not t.requires_grad and isinstance(t, Variable) and type(v) is ember.Tensor
+    v.data.add_(1)
+    assert t.tolist() == [2.0, 2.0]  # shares the data
+    with pytest.raises(TypeError, match="has to be a tensor"):
+        Variable([1.0])
+    assert ember.get_device(t) == -1
+    assert not ember.is_anomaly_enabled()
+    ember.set_anomaly_enabled(True)
+    try:
+        assert ember.is_anomaly_enabled() and ember.is_anomaly_check_nan_enabled()
+        assert ember.autograd.is_anomaly_enabled()
+    finally:
+        ember.set_anomaly_enabled(False)
+    assert not ember.is_anomaly_enabled()

@@ -233,6 +233,60 @@ def is_warn_always_enabled():
 
 
 @export(method=False)
+def get_device(input):
+    """``input.get_device()``: the device index, or -1 on the CPU.
+
+    Example:
+        >>> import ember
+        >>> ember.get_device(ember.zeros(1))
+        -1
+    """
+    return input.get_device()
+
+
+@export(method=False)
+def is_anomaly_enabled():
+    """Whether autograd's anomaly detection is on (``ember.autograd.detect_anomaly``).
+
+    Example:
+        >>> import ember
+        >>> ember.is_anomaly_enabled()
+        False
+    """
+    from .autograd import is_anomaly_enabled as enabled
+
+    return enabled()
+
+
+@export(method=False)
+def is_anomaly_check_nan_enabled():
+    """Whether anomaly detection also checks backward results for NaN.
+
+    Example:
+        >>> import ember
+        >>> ember.is_anomaly_check_nan_enabled()
+        False
+    """
+    from .autograd import is_anomaly_check_nan_enabled as enabled
+
+    return enabled()
+
+
+@export(method=False)
+def set_anomaly_enabled(enabled, check_nan=True):
+    """Switch anomaly detection on or off for the rest of the program (``set_detect_anomaly`` without the block).
+
+    Example:
+        >>> import ember
+        >>> ember.set_anomaly_enabled(False); ember.is_anomaly_enabled()
+        False
+    """
+    from .autograd import _state
+
+    _state.anomaly, _state.anomaly_check_nan = bool(enabled), bool(enabled and check_nan)
+
+
+@export(method=False)
 def typename(obj):
     """A type name: ``'ember.FloatTensor'`` style for tensors, else the qualified class name.
 

@@ -16,12 +16,13 @@ from .grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
 from .node import Op
+from .variable import Variable
 from ._gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402  (imports the engine)
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled", "Op", "RemovableHandle", "Function", "FunctionCtx",
            "once_differentiable", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "is_anomaly_check_nan_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "functional"]
+           "is_anomaly_check_nan_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "functional", "Variable"]
 
 
 def __getattr__(name):
