@@ -39,12 +39,13 @@ half, float, double, long, int, short, cfloat, cdouble = float16, float32, float
 _SUBMODULES = {
     "nn", "optim", "utils", "autograd", "linalg", "fft", "distributions", "jit", "onnx", "cuda", "amp",
     "distributed", "testing", "special", "serialization", "backends", "plugins", "random", "multiprocessing",
+    "func",
 }
 
 # functions that live in a lazily imported submodule: name -> submodule
 _LAZY_FUNCTIONS = {"autocast": "amp", "is_autocast_enabled": "amp", "get_autocast_dtype": "amp",
                    "save": "serialization", "load": "serialization", "save_safetensors": "serialization",
-                   "load_safetensors": "serialization"}
+                   "load_safetensors": "serialization", "vmap": "func"}
 
 
 def __getattr__(name):

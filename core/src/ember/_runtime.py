@@ -265,7 +265,7 @@ def is_anomaly_check_nan_enabled():
     Example:
         >>> import ember
         >>> ember.is_anomaly_check_nan_enabled()
-        False
+        True
     """
     from .autograd import is_anomaly_check_nan_enabled as enabled
 
@@ -283,7 +283,7 @@ def set_anomaly_enabled(enabled, check_nan=True):
     """
     from .autograd import _state
 
-    _state.anomaly, _state.anomaly_check_nan = bool(enabled), bool(enabled and check_nan)
+    _state.anomaly, _state.anomaly_check_nan = bool(enabled), bool(check_nan)
 
 
 @export(method=False)
