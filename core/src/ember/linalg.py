@@ -27,7 +27,8 @@ from .ops._util import cast, sum_to, wrap_dim
 __all__ = [
     "LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "solve", "det", "slogdet", "cholesky", "qr", "svd",
     "svdvals", "eigh", "eigvalsh", "pinv", "matrix_rank", "lstsq", "cross", "vecdot", "matmul", "multi_dot",
-    "matrix_power",
+    "matrix_power", "solve_triangular", "lu_factor", "lu_factor_ex", "lu", "lu_solve", "matrix_exp", "eig", "eigvals",
+    "cholesky_ex", "inv_ex", "solve_ex", "householder_product", "vander", "tensorinv", "tensorsolve", "cond", "diagonal",
 ]
 
 
@@ -786,3 +787,493 @@ def matrix_power(A, n):
         if n:
             A = A @ A
     return result
+
+
+# --- triangular and LU solvers ----------------------------------------------------------------------
+_lu_factor_t = return_type("linalg_lu_factor", ["LU", "pivots"])
+_lu_factor_ex_t = return_type("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+_lu_t = return_type("linalg_lu", ["P", "L", "U"])
+_eig_t = return_type("linalg_eig", ["eigenvalues", "eigenvectors"])
+_cholesky_ex_t = return_type("linalg_cholesky_ex", ["L", "info"])
+_inv_ex_t = return_type("linalg_inv_ex", ["inverse", "info"])
+_solve_ex_t = return_type("linalg_solve_ex", ["result", "info"])
+
+
+def _batch_broadcast(A, B):
+    """``A`` and ``B`` expanded to their common batch shape (the last two dims kept)."""
+    from .ops.shape import broadcast_shapes
+
+    batch = tuple(broadcast_shapes(A.shape[:-2], B.shape[:-2]))
+    return A.expand(batch + tuple(A.shape[-2:])), B.expand(batch + tuple(B.shape[-2:]))
+
+
+def _check_equation(op, A, B, left):
+    if B.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
+    if (A.shape[-1] != B.shape[-2]) if left else (A.shape[-2] != B.shape[-1]):
+        raise RuntimeError(f"{op}: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} ({_shape_str(A.shape[-2:])} and {_shape_str(B.shape[-2:])})")
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """``X`` with ``A @ X = B`` (``X @ A = B`` when ``left=False``) for triangular ``A``; reads only its triangle.
+
+    Example:
+        >>> import ember
+        >>> A = ember.tensor([[2.0, 1.0], [0.0, 4.0]])
+        >>> ember.linalg.solve_triangular(A, ember.tensor([[4.0], [8.0]]), upper=True)
+        tensor([[1.],
+                [2.]])
+    """
+    from .ops import linalg_extra
+
+    linalg_extra.require_floating(A, "triangular_solve_cpu")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.solve_triangular: A must be batches of square matrices, but they are {A.shape[-2]} by {A.shape[-1]} matrices")
+    _check_equation("linalg.solve_triangular", A, B, left)
+    A, B = _batch_broadcast(*_promoted(A, B))
+    if not left:
+        return linalg_extra.solve_triangular(A.mT, B.mT, not upper, unitriangular).mT
+    return linalg_extra.solve_triangular(A, B, upper, unitriangular)
+
+
+def _lu_failure(info, op, message, where=lambda i: i):
+    """Raise LinAlgError for the first batch element whose ``info`` is positive."""
+    import numpy as np
+
+    host = np.asarray(info._be.to_host(info._data)).reshape(-1)
+    bad = np.flatnonzero(host > 0)
+    if bad.size:
+        i = int(bad[0])
+        prefix = f"(Batch element {i}): " if info.ndim else ""
+        raise LinAlgError(f"{op}: {prefix}{message.format(where(int(host[i])))}")
+
+
+_LU_ZERO = ("U[{0},{0}] is zero and using it on lu_solve would result in a division by zero. If you still want to perform "
+            "the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False):
+    """``(LU, pivots, info)``: LU with partial pivoting packed LAPACK-style, 1-based int32 pivots, first zero pivot.
+
+    ``info`` is 0 or the 1-based index of the first zero on U's diagonal. ``pivot=False`` factors without
+    row exchanges (the pivots are then ``1..k``).
+
+    Example:
+        >>> import ember
+        >>> ember.linalg.lu_factor_ex(ember.tensor([[1.0, 2.0], [3.0, 4.0]])).pivots
+        tensor([2, 2], dtype=ember.int32)
+    """
+    from .ops import linalg_extra
+
+    if A.ndim < 2:
+        raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead")
+    linalg_extra.require_floating(A, "lu_cpu")
+    out = _lu_factor_ex_t(*apply(linalg_extra.LuFactor, (A,), pivot))
+    if check_errors:
+        _lu_failure(out.info, "torch.linalg.lu_factor_ex", _LU_ZERO)
+    return out
+
+
+def lu_factor(A, *, pivot=True):
+    """``(LU, pivots)`` of ``A = P L U`` (see :func:`lu_factor_ex`); a zero pivot raises :class:`LinAlgError`.
+
+    Example:
+        >>> import ember
+        >>> LU, pivots = ember.linalg.lu_factor(ember.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        >>> LU
+        tensor([[3.0000, 4.0000],
+                [0.3333, 0.6667]])
+    """
+    LU, pivots, info = lu_factor_ex(A, pivot=pivot)
+    _lu_failure(info, "torch.linalg.lu_factor", _LU_ZERO)
+    return _lu_factor_t(LU, pivots)
+
+
+def lu(A, *, pivot=True):
+    """``(P, L, U)`` with ``A = P @ L @ U``: P a permutation, L unit lower (m x k), U upper (k x n).
+
+    ``P`` is empty when ``pivot=False``.
+
+    Example:
+        >>> import ember
+        >>> P, L, U = ember.linalg.lu(ember.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        >>> (P @ L @ U).tolist()
+        [[1.0, 2.0], [3.0, 4.0]]
+    """
+    from .ops import linalg_extra
+
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.lu: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead")
+    LU, pivots, _ = lu_factor_ex(A, pivot=pivot)
+    P = linalg_extra.permutation_from_pivots(pivots, A.shape[-2], LU) if pivot else LU.new_zeros(0)
+    return _lu_t(P, *linalg_extra.unpacked(LU))
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    """``X`` with ``A @ X = B`` from ``A``'s :func:`lu_factor` (``X @ A = B`` if not ``left``; ``A^H`` if ``adjoint``).
+
+    Example:
+        >>> import ember
+        >>> LU, pivots = ember.linalg.lu_factor(ember.tensor([[2.0, 1.0], [4.0, 3.0]]))
+        >>> ember.linalg.lu_solve(LU, pivots, ember.tensor([[1.0], [1.0]]))
+        tensor([[ 1.],
+                [-1.]])
+    """
+    from .ops import linalg_extra
+
+    if pivots.dtype is not _dtype.int32:
+        raise RuntimeError("linalg.lu_solve: pivots should be a Tensor of scalar type torch.int32")
+    if LU.ndim < 2 or LU.shape[-1] != LU.shape[-2]:
+        raise RuntimeError(f"torch.linalg.lu_solve: A must be batches of square matrices, but they are {LU.shape[-2]} by {LU.shape[-1]} matrices")
+    _check_equation("linalg.lu_solve", LU, B, left)
+    if pivots.shape[-1] != LU.shape[-1]:
+        raise RuntimeError("linalg.lu_solve: Number of pivots per batch should be same as the dimension of the matrix")
+    if pivots.shape != LU.shape[:-1]:
+        raise RuntimeError(f"linalg.lu_solve: Expected LU.shape[:-1] and pivots.shape to be the same, but got pivots with shape {list(pivots.shape)} instead")
+    if LU.dtype is not B.dtype:
+        raise RuntimeError(f"linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type {linalg_extra.scalar_name(LU.dtype)} and B of type {linalg_extra.scalar_name(B.dtype)} instead")
+    if not left:  # X A = B  <=>  A^H X^H = B^H
+        return lu_solve(LU, pivots, B.mH, adjoint=not adjoint).mH
+    P = linalg_extra.permutation_from_pivots(pivots, LU.shape[-2], LU)
+    L, U = linalg_extra.unpacked(LU)
+    if adjoint:  # A^H = U^H L^H P^T
+        Y = solve_triangular(U.mH, B, upper=False)
+        return P @ solve_triangular(L.mH, Y, upper=True, unitriangular=True)
+    Y = solve_triangular(L, P.mT @ B, upper=False, unitriangular=True)
+    return solve_triangular(U, Y, upper=True)
+
+
+# --- matrix exponential -------------------------------------------------------------------------
+# Higham (2005), "The scaling and squaring method for the matrix exponential revisited":
+# the largest 1-norm for which the [m/m] Pade approximant is accurate to double precision.
+_PADE_THETA = ((3, 1.495585217958292e-2), (5, 2.539398330063230e-1), (7, 9.504178996162932e-1),
+               (9, 2.097847961257068e0), (13, 5.371920351148152e0))
+
+
+def _pade_coefficients(m):
+    """Coefficients ``b_j = (2m-j)! m! / ((2m)! j! (m-j)!)`` of the [m/m] Pade approximant to exp."""
+    f = math.factorial
+    return [f(2 * m - j) * f(m) / (f(2 * m) * f(j) * f(m - j)) for j in range(m + 1)]
+
+
+def _pade(A, m, eye):
+    """``(U, V)``: the odd and even parts of the [m/m] Pade numerator, so exp(A) ~ (V - U)^-1 (V + U)."""
+    b = _pade_coefficients(m)
+    A2 = A @ A
+    if m < 13:
+        powers = [eye, A2]
+        while len(powers) <= m // 2:
+            powers.append(powers[-1] @ A2)
+        odd = sum(b[2 * i + 1] * P for i, P in enumerate(powers[: (m + 1) // 2]))
+        even = sum(b[2 * i] * P for i, P in enumerate(powers[: m // 2 + 1]))
+        return A @ odd, even
+    A4 = A2 @ A2
+    A6 = A4 @ A2
+    odd = A6 @ (b[13] * A6 + b[11] * A4 + b[9] * A2) + b[7] * A6 + b[5] * A4 + b[3] * A2 + b[1] * eye
+    even = A6 @ (b[12] * A6 + b[10] * A4 + b[8] * A2) + b[6] * A6 + b[4] * A4 + b[2] * A2 + b[0] * eye
+    return A @ odd, even
+
+
+def matrix_exp(A):
+    """Matrix exponential by scaling and squaring around a Pade approximant (Higham 2005).
+
+    The degree and the number of squarings follow the largest 1-norm in the batch; the result is a
+    composition of Ember ops, so gradients (and double backward) come from them.
+
+    Example:
+        >>> import ember
+        >>> ember.linalg.matrix_exp(ember.tensor([[0.0, 1.0], [0.0, 0.0]]))
+        tensor([[1., 1.],
+                [0., 1.]])
+    """
+    from ._creation import eye as _eye
+
+    _matrices(A, "linalg.matrix_exp")
+    if A.dtype in (_dtype.float16, _dtype.bfloat16):
+        return matrix_exp(A.float()).to(A.dtype)
+    n = A.shape[-1]
+    if A.numel() == 0:
+        return A.clone()
+    norm1 = float(A.detach().abs().sum(-2).amax())  # the largest 1-norm (one host sync)
+    eye = _eye(n, dtype=A.dtype, device=A.device)
+    for m, theta in _PADE_THETA[:-1]:
+        if norm1 <= theta:
+            U, V = _pade(A, m, eye)
+            return solve(V - U, V + U)
+    theta = _PADE_THETA[-1][1]
+    s = max(0, math.ceil(math.log2(norm1 / theta))) if math.isfinite(norm1) else 0
+    U, V = _pade(A / 2.0 ** s if s else A, 13, eye)
+    R = solve(V - U, V + U)
+    for _ in range(s):
+        R = R @ R
+    return R
+
+
+# --- eigen-decomposition of general matrices ---------------------------------------------------------
+class Eig(Op):
+    """Eigenvalues and unit-norm eigenvectors of a general matrix (complex), from the namespace's or numpy's ``eig``.
+
+    The gradient assumes the loss does not depend on the eigenvectors' phases (as torch's does).
+    """
+
+    save_inputs = True
+
+    def forward(self, be, a, complex_dtype):
+        w, v = be.linalg("eig", a)
+        nd = be.native_dtype(complex_dtype)
+        self.outs = (be.xp.astype(w, nd), be.xp.astype(v, nd))
+        return self.outs
+
+    def backward(self, gw, gv):
+        w, V = _saved_outputs(self, lambda a: tuple(eig(a)))
+        (a,) = self.saved()
+        eye = _eye_mask(w.shape[-1], w)
+        G = _zeros_or(gw, w)[..., None] * eye
+        if gv is not None:
+            W = V.mH @ gv
+            Z = W - (V.mH @ V) * W.real.diagonal(dim1=-2, dim2=-1)[..., None, :]
+            E = _off_diagonal_inverse((w[..., None, :] - w[..., :, None]).conj(), eye)  # 1/conj(w_j - w_i)
+            G = G + E * Z
+        gA = solve(V.mH, G @ V.mH)
+        return (gA if a.is_complex() else gA.real,)
+
+
+def eig(A):
+    """Eigenvalues and (unit-norm) eigenvectors of a general square matrix, always complex.
+
+    Example:
+        >>> import ember
+        >>> ember.linalg.eig(ember.tensor([[2.0, 0.0], [0.0, 3.0]])).eigenvalues
+        tensor([2.+0.j, 3.+0.j])
+    """
+    _matrices(A, "linalg.eig")
+    complex_dtype = _dtype.complex128 if A.dtype in (_dtype.float64, _dtype.complex128) else _dtype.complex64
+    return _eig_t(*apply(Eig, (A,), complex_dtype))
+
+
+def eigvals(A):
+    """Eigenvalues of a general square matrix, always complex.
+
+    Example:
+        >>> import ember
+        >>> ember.linalg.eigvals(ember.tensor([[0.0, 1.0], [-1.0, 0.0]]))
+        tensor([0.+1.j, 0.-1.j])
+    """
+    return eig(A).eigenvalues
+
+
+# --- the _ex forms: an info code instead of an error ------------------------------------------------------
+def _info_and_fixed(A, find):
+    """``(info, A')``: per-matrix info codes from ``find`` on the host and ``A`` with failing matrices made identity."""
+    import numpy as np
+
+    from ._creation import eye
+
+    host = np.asarray(A._be.to_host(A.detach()._data))
+    flat = host.reshape((-1,) + host.shape[-2:])
+    codes = np.array([find(m) or 0 for m in flat], dtype=np.int32).reshape(host.shape[:-2])
+    info = A.new_tensor(codes, dtype=_dtype.int32)
+    bad = (info > 0)[..., None, None]
+    return info, A.where(~bad, eye(A.shape[-1], dtype=A.dtype, device=A.device)), bad
+
+
+def _ex(A, fn, find, op, message, check_errors):
+    """``(fn(A), info)`` with failing matrices' results NaN; raise like torch when ``check_errors``."""
+    try:
+        return fn(A), A.new_zeros(A.shape[:-2], dtype=_dtype.int32)
+    except LinAlgError:
+        pass
+    info, fixed, bad = _info_and_fixed(A, find)
+    if check_errors:
+        _lu_failure(info, op, message)
+    out = fn(fixed)
+    bad = bad if out.ndim == bad.ndim else bad[..., 0]
+    return out.where(~bad, math.nan), info
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    """``(L, info)``: :func:`cholesky` with ``info`` the order of the first non positive-definite minor (0 on success).
+
+    Failing matrices' factors are NaN (torch leaves LAPACK's partial result).
+
+    Example:
+        >>> import ember
+        >>> ember.linalg.cholesky_ex(ember.tensor([[1.0, 2.0], [2.0, 1.0]])).info
+        tensor(2, dtype=ember.int32)
+    """
+    _matrices(A, "linalg.cholesky_ex")
+    msg = "The factorization could not be completed because the input is not positive-definite (the leading minor of order {} is not positive-definite)."
+    return _cholesky_ex_t(*_ex(A, lambda M: cholesky(M, upper=upper), _failed_minor, "linalg.cholesky_ex", msg, check_errors))
+
+
+def inv_ex(A, *, check_errors=False):
+    """``(inverse, info)``: :func:`inv` with ``info`` the 1-based first zero pivot of A's LU (0 on success).
+
+    Example:
+        >>> import ember
+        >>> ember.linalg.inv_ex(ember.zeros(2, 2)).info
+        tensor(1, dtype=ember.int32)
+    """
+    _matrices(A, "linalg.inv_ex")
+    msg = "The diagonal element {} is zero, the inversion could not be completed because the input matrix is singular."
+    return _inv_ex_t(*_ex(A, inv, _zero_pivot, "linalg.inv_ex", msg, check_errors))
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """``(result, info)``: :func:`solve` with ``info`` the 1-based first zero pivot of A's LU (0 on success).
+
+    Example:
+        >>> import ember
+        >>> ember.linalg.solve_ex(ember.eye(2), ember.tensor([1.0, 2.0]))
+        ember.return_types.linalg_solve_ex(
+        result=tensor([1., 2.]),
+        info=tensor(0, dtype=ember.int32))
+    """
+    _matrices(A, "linalg.solve_ex")
+    msg = "The solver failed because the input matrix is singular."
+    result, info = _ex(A, lambda M: solve(M, B, left=left), _zero_pivot, "torch.linalg.solve_ex", msg, check_errors)
+    return _solve_ex_t(result, info)
+
+
+# --- Householder products, Vandermonde matrices, tensor solvers, condition numbers --------------------------
+def householder_product(A, tau):
+    """First n columns of ``H_1 ... H_k``, ``H_i = I - tau_i v_i v_i^H`` (v_i: column i of A below the diagonal, 1 on it).
+
+    Example:
+        >>> import ember
+        >>> ember.linalg.householder_product(ember.tensor([[1.0], [1.0]]), ember.tensor([1.0]))
+        tensor([[ 0.],
+                [-1.]])
+    """
+    from ._creation import eye
+    from .ops import linalg_extra
+
+    op = "torch.linalg.householder_product"
+    if A.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
+    if A.shape[-2] < A.shape[-1]:
+        raise RuntimeError(f"{op}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+    if A.shape[-1] < tau.shape[-1]:
+        raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if tau.ndim != A.ndim - 1:
+        raise RuntimeError(f"{op}: Expected tau to have one dimension less than input, but got tau.ndim equal to {tau.ndim} and input.ndim is equal to {A.ndim}")
+    if tau.shape[:-1] != A.shape[:-2]:
+        raise RuntimeError(f"{op}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got {list(tau.shape[:-1])}")
+    if tau.dtype is not A.dtype:
+        raise RuntimeError(f"{op}: tau dtype {linalg_extra.scalar_name(tau.dtype)} does not match input dtype {linalg_extra.scalar_name(A.dtype)}")
+    linalg_extra.require_floating(A, "orgqr_cpu")
+    m, n = A.shape[-2:]
+    V = A.tril(-1) + eye(m, n, dtype=A.dtype, device=A.device)
+    Q = eye(m, n, dtype=A.dtype, device=A.device).expand(A.shape)
+    for i in reversed(range(tau.shape[-1])):  # Q <- H_i Q, innermost reflector first
+        v = V[..., :, i:i + 1]
+        Q = Q - (tau[..., i, None, None] * v) @ (v.mH @ Q)
+    return Q
+
+
+def vander(x, *, N=None):
+    """Vandermonde matrix ``[1, x, x^2, ..., x^(N-1)]`` along a new last dim (N defaults to ``x.shape[-1]``).
+
+    Example:
+        >>> import ember
+        >>> ember.linalg.vander(ember.tensor([1, 2, 3]))
+        tensor([[1, 1, 1],
+                [1, 2, 4],
+                [1, 3, 9]])
+    """
+    from .ops.join import cat
+
+    if x.dtype is _dtype.bool:
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got Bool")
+    if x.ndim == 0:
+        raise RuntimeError("N must be greater than 1.")
+    N = x.shape[-1] if N is None else N
+    if N <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    x = x.to(_dtype.int64) if x.dtype.category < 2 else x  # torch: integer inputs give int64
+    powers = x.unsqueeze(-1).expand(tuple(x.shape) + (N - 1,)).cumprod(-1)
+    return cat([x.new_ones(tuple(x.shape) + (1,)), powers], -1)
+
+
+def _numel(shape):
+    return math.prod(shape)
+
+
+def tensorinv(A, ind=2):
+    """Inverse of ``A`` for :func:`ember.tensordot` over ``ind`` dims: result shape ``A.shape[ind:] + A.shape[:ind]``.
+
+    Example:
+        >>> import ember
+        >>> ember.linalg.tensorinv(ember.eye(4).reshape(4, 2, 2), ind=1).shape
+        ember.Size([2, 2, 4])
+    """
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = _numel(A.shape[:ind]), _numel(A.shape[ind:])
+    if rows != cols:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == prod(self.shape[:ind]), but got {cols} != {rows}")
+    return inv(A.reshape(rows, cols)).reshape(tuple(A.shape[ind:]) + tuple(A.shape[:ind]))
+
+
+def tensorsolve(A, B, dims=None):
+    """``X`` with ``tensordot(A, X, X.ndim) = B``; ``dims`` of A are moved to the end first.
+
+    Example:
+        >>> import ember
+        >>> ember.linalg.tensorsolve(2 * ember.eye(6).reshape(2, 3, 6), ember.ones(2, 3))
+        tensor([0.5000, 0.5000, 0.5000, 0.5000, 0.5000, 0.5000])
+    """
+    if dims is not None:
+        dims = [wrap_dim(d, A.ndim, "linalg.tensorsolve") for d in dims]
+        A = A.movedim(dims, list(range(A.ndim - len(dims), A.ndim)))
+    rest = tuple(A.shape[B.ndim:])
+    rows, cols = _numel(A.shape[:B.ndim]), _numel(rest)
+    if rows != cols:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), but got {cols} != {rows}")
+    if A.dtype is not B.dtype:
+        from .ops.linalg_extra import scalar_name
+
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type {scalar_name(A.dtype)} and B of type {scalar_name(B.dtype)} instead")
+    return solve(A.reshape(rows, cols), B.reshape(rows)).reshape(rest)
+
+
+def cond(A, p=None):
+    """Condition number ``norm(A, p) * norm(inv(A), p)``; p None/2/-2 use singular values (any shape).
+
+    Singular matrices give ``inf`` for the norms that need the inverse.
+
+    Example:
+        >>> import ember
+        >>> ember.linalg.cond(ember.tensor([[2.0, 0.0], [0.0, 0.5]]))
+        tensor(4.)
+    """
+    from .ops.elementwise import where
+
+    if p not in (None, 2, -2, 1, -1, math.inf, -math.inf, "fro", "nuc"):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+    if p in (None, 2, -2):
+        S = svdvals(A)
+        if S.shape[-1] == 0:
+            return S.new_zeros(S.shape[:-1])
+        big, small = S[..., 0], S[..., -1]
+        return big / small if p != -2 else small / big
+    _matrices(A, f"linalg.cond(ord={p})")
+    Ainv, info = inv_ex(A)
+    ok = info == 0
+    value = matrix_norm(A, p) * matrix_norm(Ainv.where(ok[..., None, None], 0.0), p)
+    return where(ok, value, math.inf)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The ``offset`` diagonal of the matrices of ``A`` (a view), like ``A.diagonal`` with matrix defaults.
+
+    Example:
+        >>> import ember
+        >>> ember.linalg.diagonal(ember.arange(9.0).reshape(3, 3), offset=1)
+        tensor([1., 5.])
+    """
+    return A.diagonal(offset=offset, dim1=dim1, dim2=dim2)

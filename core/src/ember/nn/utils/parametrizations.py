@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
+from ...linalg import householder_product, matrix_exp
 from ..modules.module import Module
 from . import parametrize
 from .spectral_norm import _as_matrix, _default_dim, _normalize
@@ -127,33 +126,6 @@ def _identity_like(A, n, k):
     return eye(n, k, dtype=A.dtype, device=A.device)
 
 
-def _matrix_exp(A):
-    """``exp(A)`` for square matrices: scaling and squaring around a Taylor series (differentiable by composition)."""
-    n = A.shape[-1]
-    scale = float(A.detach().abs().sum(dim=-2).amax()) if A.numel() else 0.0  # the largest 1-norm (a host sync)
-    squarings = max(0, math.ceil(math.log2(scale / 0.25))) if scale > 0.25 else 0
-    X = A / 2.0 ** squarings  # ||X|| <= 1/4: 14 Taylor terms leave an error far below float64 rounding
-    eye = _identity_like(A, n, n)
-    E = eye
-    for k in range(14, 0, -1):
-        E = eye + (X @ E) / k
-    for _ in range(squarings):
-        E = E @ E
-    return E
-
-
-def _householder_product(A, tau):
-    """The first ``k`` columns of ``H_1 ... H_k``, ``H_j = I - tau_j v_j v_j^H`` with ``v_j`` column ``j`` of ``A``
-    below the diagonal and 1 on it (LAPACK's convention)."""
-    n, k = A.shape[-2:]
-    V = A.tril(-1) + _identity_like(A, n, k)
-    Q = _identity_like(A, n, k).expand(*A.shape[:-2], n, k)
-    for j in reversed(range(k)):
-        v = V[..., :, j:j + 1]
-        Q = Q - (tau[..., j, None, None] * v) @ (v.mH @ Q)
-    return Q
-
-
 @no_grad()
 def _householder_reflectors(X):
     """``X`` (n >= k) as torch's ``orthogonal(..., use_trivialization=False)`` stores it: LAPACK's
@@ -224,7 +196,7 @@ class _Orthogonal(Module):
         if self.orthogonal_map == "householder":
             A = X.tril(-1)
             tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
-            Q = _householder_product(A, tau) * X.diagonal(dim1=-2, dim2=-1).int().unsqueeze(-2)
+            Q = householder_product(A, tau) * X.diagonal(dim1=-2, dim2=-1).int().unsqueeze(-2)
         else:
             from ...ops.join import cat
 
@@ -233,7 +205,7 @@ class _Orthogonal(Module):
                 X = cat([X, X.new_zeros(n, n - k).expand(*X.shape[:-2], -1, -1)], dim=-1)
             A = X - X.mH
             if self.orthogonal_map == "matrix_exp":
-                Q = _matrix_exp(A)
+                Q = matrix_exp(A)
             else:
                 from ...linalg import solve
 
