@@ -479,3 +479,29 @@ def test_complex_parts_values_and_gradients():
     assert ember.real(x) is x and ember.conj(x) is x
     with pytest.raises(RuntimeError, match="imag is not implemented"):
         ember.imag(x)
+
+
+def test_complex_abs_has_a_second_derivative():
+    # d|z|/dz = z/|z| (sgn) must itself be differentiable; compare the double backward with finite differences
+    import numpy as np
+
+    def first(zs):
+        z = ember.tensor(zs, dtype=ember.complex128, requires_grad=True)
+        (g,) = ember.autograd.grad(z.abs().sum(), z, create_graph=True)
+        return z, g
+
+    zs = [1 + 2j, 3 - 1j]
+    z, g = first(zs)
+    (gg,) = ember.autograd.grad((g.real ** 2 + 3 * g.imag).sum(), z)
+
+    def objective(v):
+        _, gv = first(list(v))
+        return float((gv.real ** 2 + 3 * gv.imag).sum())
+
+    eps = 1e-6
+    for k in range(2):
+        step = np.zeros(2, complex)
+        step[k] = eps
+        d_re = (objective(np.array(zs) + step) - objective(np.array(zs) - step)) / (2 * eps)
+        d_im = (objective(np.array(zs) + 1j * step) - objective(np.array(zs) - 1j * step)) / (2 * eps)
+        np.testing.assert_allclose([gg[k].real.item(), gg[k].imag.item()], [d_re, d_im], rtol=1e-6, atol=1e-8)

@@ -225,6 +225,39 @@ class Backend:
         flat = xp.reshape(a, tuple(a.shape[:-2]) + (m * n,))
         return flat[..., 0:(k - 1) * (n + 1) + 1:n + 1] if k else flat
 
+    # --- strided memory and complex views (as_strided, data_ptr, view_as_real/complex) ---
+    def storage(self, array, op):
+        """``(flat, offset)``: a 1-D view, in ``array``'s dtype, of all the memory ``array`` lives in, and the
+        element offset of its first element. Needs strided memory: the default raises for ``op``."""
+        raise NotImplementedError(f"{op}: the '{self.device_type}' backend has no strided memory (its arrays expose "
+                                  f"no strides or addresses)")
+
+    def as_strided(self, flat, size, stride, offset):
+        """A view of ``flat`` (from :meth:`storage`) with element ``size``/``stride`` starting at element ``offset``."""
+        raise NotImplementedError(f"as_strided: the '{self.device_type}' backend has no strided memory")
+
+    def data_ptr(self, array):
+        """The address of ``array``'s first element (an int)."""
+        raise NotImplementedError(f"data_ptr: the '{self.device_type}' backend exposes no memory addresses")
+
+    def complex(self, real, imag):
+        """The complex array ``real + i*imag`` (broadcast), exact for inf/nan parts (no ``imag * 1j``)."""
+        return self._host_roundtrip(lambda r, i: build_complex(_np, r, i), real, imag, index=self.index_of(real))
+
+    def view_as_real(self, array):
+        """A complex array as real ``(..., 2)`` pairs: a copy here; numpy-like backends return a view."""
+        return self.xp.stack([self.xp.real(array), self.xp.imag(array)], axis=-1)
+
+    def view_as_complex(self, array):
+        """Real ``(..., 2)`` pairs as a complex array: a copy here; numpy-like backends return a view."""
+        return self.complex(array[..., 0], array[..., 1])
+
+    def frexp(self, array):
+        """``(mantissa, exponent)`` with ``array == mantissa * 2**exponent``, ``0.5 <= |mantissa| < 1``; int32 exponent."""
+        m, e = _np.frexp(self.to_host(array))
+        index = self.index_of(array)
+        return self.from_host(_np.asarray(m), index), self.from_host(_np.asarray(e, dtype=_np.int32), index)
+
     def argsort(self, array, axis, descending=False, stable=False):
         """Indices that sort ``array`` along ``axis`` (NaN sorts as the largest value)."""
         return self.xp.argsort(array, axis=axis, descending=descending, stable=stable)
@@ -269,6 +302,20 @@ class Backend:
             pieces.append(x[tuple(sl)])
         stacked = xp.stack(pieces, axis=-1)
         return xp.reshape(stacked, tuple(x.shape[:lead]) + tuple(out) + tuple(window))
+
+
+def build_complex(xp, real, imag):
+    """``real + i*imag`` on a numpy-like namespace by writing both parts of a new complex array.
+
+    Example:
+        >>> import numpy
+        >>> build_complex(numpy, numpy.array([1.0]), numpy.array([numpy.inf]))
+        array([1.+infj])
+    """
+    real, imag = xp.broadcast_arrays(real, imag)
+    out = xp.empty(real.shape, dtype=xp.result_type(real.dtype, xp.complex64))
+    out.real, out.imag = real, imag
+    return out
 
 
 class HostEngine:

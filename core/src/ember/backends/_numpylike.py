@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import Backend
+from ._base import Backend, build_complex
 
 
 class NumpyLikeBackend(Backend):
@@ -63,6 +63,49 @@ class NumpyLikeBackend(Backend):
         shape = tuple(a.shape[d] for d in keep) + (min(a.shape[dim1], a.shape[dim2]),)
         strides = tuple(a.strides[d] for d in keep) + (a.strides[dim1] + a.strides[dim2],)
         return self.xp.lib.stride_tricks.as_strided(a, shape, strides)  # writable, like torch's view
+
+    def storage(self, array, op):
+        root, kind = array, type(array)
+        while True:  # up the bases to the memory's owner (numpy's as_strided keeps its source behind a holder)
+            up = root.base if isinstance(root.base, kind) else getattr(root.base, "base", None)
+            if not isinstance(up, kind):
+                break
+            root = up
+        lo = hi = self.data_ptr(root)
+        if root.size:
+            for n, s in zip(root.shape, root.strides):
+                lo, hi = (lo + (n - 1) * s, hi) if s < 0 else (lo, hi + (n - 1) * s)
+            hi += root.itemsize
+        size = array.itemsize
+        offset = (self.data_ptr(array) - lo) // size if array.size else 0
+        strided = self.xp.lib.stride_tricks.as_strided
+        first = strided(array, (offset + 1,), (-size,))[::-1]  # walk back from array's first element to lo
+        return strided(first, ((hi - lo) // size,), (size,)), offset
+
+    def as_strided(self, flat, size, stride, offset):
+        return self.xp.lib.stride_tricks.as_strided(flat[offset:], size, tuple(s * flat.itemsize for s in stride))
+
+    def data_ptr(self, array):
+        iface = getattr(array, "__array_interface__", None) or array.__cuda_array_interface__
+        return iface["data"][0]
+
+    def complex(self, real, imag):
+        return build_complex(self.xp, real, imag)
+
+    def view_as_real(self, array):
+        re = array.real  # a view of the real parts: same address and strides
+        return self.xp.lib.stride_tricks.as_strided(re, array.shape + (2,), array.strides + (re.itemsize,))
+
+    def view_as_complex(self, array):
+        dt = self.xp.result_type(array.dtype, self.xp.complex64)
+        try:
+            return array.view(dt)[..., 0]  # the last axis (2 values, stride 1) becomes one complex value
+        except ValueError:  # a namespace that can only re-type C-contiguous arrays: copy
+            return build_complex(self.xp, array[..., 0], array[..., 1])
+
+    def frexp(self, array):
+        m, e = self.xp.frexp(array)
+        return m, e.astype(self.xp.int32, copy=False)
 
     def argsort(self, array, axis, descending=False, stable=False):
         xp = self.xp

@@ -834,7 +834,7 @@ class Abs(Op):
 
     def backward(self, g):
         (a,) = self.saved()
-        return (g * a.sign(),)  # abs'(0) = 0
+        return (g * a.sgn(),)  # abs'(0) = 0; sgn = a / |a| for complex (differentiable), sign for real
 
 
 def _round(xp, a, decimals=0):

@@ -168,14 +168,17 @@ def stride(input, dim=None):
 
 @_method
 def storage_offset(input):
-    """The offset of the first element in the underlying storage (always 0: Ember views own their arrays).
+    """The offset of the first element in the underlying storage, in elements (0 on backends without strides).
 
     Example:
         >>> import ember
         >>> ember.zeros(3)[1:].storage_offset()
-        0
+        1
     """
-    return 0
+    try:
+        return input._be.storage(input._data, "storage_offset")[1]
+    except NotImplementedError:
+        return 0
 
 
 # --- in-place shape changes -----------------------------------------------------------
