@@ -590,7 +590,7 @@ def apply(op, inputs, *args):
         else:
             out = forward(node, be, *[t._data for t in inputs], *args)
     except ValueError as exc:  # the namespace's broadcasting error becomes torch's
-        mismatch = _broadcast_mismatch(inputs)
+        mismatch = _broadcast_mismatch(inputs) if "broadcast" in str(exc) else None
         if mismatch is None:
             raise
         raise RuntimeError(mismatch) from exc

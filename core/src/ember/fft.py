@@ -23,7 +23,7 @@ from .ops._util import cast, wrap_dim, wrap_dims
 
 __all__ = [
     "fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn",
-    "hfft", "ihfft", "fftfreq", "rfftfreq", "fftshift", "ifftshift",
+    "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift",
 ]
 
 _DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
@@ -373,6 +373,60 @@ def ihfft(input, n=None, dim=-1, norm=None):
     from .ops.elementwise import conj
 
     return conj(rfft(input, n, dim, _DUAL[_norm(norm, "fft_ihfft")]))
+
+
+def hfftn(input, s=None, dim=None, norm=None):
+    """The n-dimensional :func:`hfft`: a Hermitian signal given by its one-sided half along the last of ``dim``
+    transformed to a real spectrum (``s[-1]`` points along that dim, default ``2 * (m - 1)``).
+
+    Example:
+        >>> import ember
+        >>> ember.fft.hfftn(ember.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]))
+        tensor([[1., 1., 1., 1.],
+                [1., 1., 1., 1.]])
+    """
+    from .ops.elementwise import conj
+
+    return irfftn(conj(_complex(input)), s, dim, _DUAL[_norm(norm, "fft_hfftn")])
+
+
+def ihfftn(input, s=None, dim=None, norm=None):
+    """The inverse of :func:`hfftn`: the one-sided half (along the last of ``dim``) of the inverse transform
+    of a real signal.
+
+    Example:
+        >>> import ember
+        >>> ember.fft.ihfftn(ember.ones(2, 4))
+        tensor([[1.-0.j, 0.-0.j, 0.-0.j],
+                [0.-0.j, 0.-0.j, 0.-0.j]])
+    """
+    from .ops.elementwise import conj
+
+    return conj(rfftn(input, s, dim, _DUAL[_norm(norm, "fft_ihfftn")]))
+
+
+def hfft2(input, s=None, dim=(-2, -1), norm=None):
+    """:func:`hfftn` over the last two dims.
+
+    Example:
+        >>> import ember
+        >>> ember.fft.hfft2(ember.fft.ihfft2(ember.eye(2)))
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
+    return hfftn(input, s, dim, norm)
+
+
+def ihfft2(input, s=None, dim=(-2, -1), norm=None):
+    """:func:`ihfftn` over the last two dims.
+
+    Example:
+        >>> import ember
+        >>> ember.fft.ihfft2(ember.ones(2, 2))
+        tensor([[1.-0.j, 0.-0.j],
+                [0.-0.j, 0.-0.j]])
+    """
+    return ihfftn(input, s, dim, norm)
 
 
 # --- frequencies and shifts --------------------------------------------------------------------

@@ -569,6 +569,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
 class VectorNorm(Op):
     """``sum(|x|^p) ** (1/p)`` for finite ``p`` other than 0 and 1; the gradient is 0 where the norm is."""
 
+    torch_name = "LinalgVectorNormBackward0"
     save_inputs = True
     save_output = True
 

@@ -44,8 +44,10 @@ class Op:
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
     # --- torch-compatible introspection -------------------------------------
+    torch_name = None  # torch's name for the node where it differs from ``<class>Backward0`` (see :func:`named`)
+
     def name(self):
-        return f"{type(self).__name__}Backward0"
+        return self.torch_name or f"{type(self).__name__}Backward0"
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
@@ -175,3 +177,21 @@ def anomaly_trace():
 
 
 _RECORDING_FILES = tuple(f"ember{sep}{name}" for sep in "/\\" for name in ("_tensor.py", "autograd" + sep + "function.py"))
+
+
+def named(tensor, name):
+    """Give ``tensor``'s graph node torch's name for it (``grad_fn.name()`` and the tensor's repr); returns ``tensor``.
+
+    Functions composed of several primitives label their result like torch's single node,
+    e.g. ``mse_loss`` -> ``MseLossBackward0``.
+
+    Example:
+        >>> import ember
+        >>> x = ember.ones(2, requires_grad=True)
+        >>> named(x * 2, "MyOpBackward0").grad_fn.name()
+        'MyOpBackward0'
+    """
+    fn = tensor.grad_fn
+    if fn is not None:
+        fn.torch_name = name
+    return tensor

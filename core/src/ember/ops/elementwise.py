@@ -275,6 +275,7 @@ def float_power(input, exponent):
 
 
 class Square(Op):
+    torch_name = "PowBackward0"
     save_inputs = True
 
     def forward(self, be, a):

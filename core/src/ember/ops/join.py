@@ -20,6 +20,7 @@ class Concat(Op):
     def forward(self, be, *parts):
         *arrays, dim, new_axis = parts
         self.dim, self.new_axis = dim, new_axis
+        self.torch_name = "StackBackward0" if new_axis else "CatBackward0"
         self.sizes = [a.shape[dim] for a in arrays] if not new_axis else None
         return (be.xp.stack if new_axis else be.xp.concat)(arrays, axis=dim)
 

@@ -10,10 +10,14 @@ from ._util import cast, promote, sum_to, wrap_dim
 from .. import _autocast
 
 
+_PRODUCT_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0", (1, 2): "SqueezeBackward4"}
+
+
 class Matmul(Op):
     save_inputs = True
 
     def forward(self, be, a, b):
+        self.torch_name = _PRODUCT_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
         out = be.matmul(a, b)
         return out if out.dtype == a.dtype else be.xp.astype(out, a.dtype)  # numpy's bfloat16 matmul gives float32
 

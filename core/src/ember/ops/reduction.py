@@ -7,7 +7,7 @@ from collections import namedtuple
 
 from .. import _dtype
 from .._tensor import Tensor, _make, apply
-from ..autograd.node import Op
+from ..autograd.node import Op, named
 from ._registry import FUNCTIONS, export
 from ._util import cast, promote, wrap_dim, wrap_dims
 from .. import _autocast
@@ -180,7 +180,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         input = cast(input, dtype)
     _float_only(input, "mean")
     n = _count(input, _dims(input, dim, "mean"))
-    return sum(input, dim, keepdim) / n if n else sum(input, dim, keepdim) * float("nan")
+    out = sum(input, dim, keepdim) / n if n else sum(input, dim, keepdim) * float("nan")
+    return named(out, "MeanBackward0" if dim is None else "MeanBackward1")
 
 
 @export()
@@ -439,7 +440,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         >>> ember.var(ember.tensor([1.0, 2.0, 3.0, 4.0])), ember.var(ember.tensor([1.0, 2.0, 3.0, 4.0]), correction=0)
         (tensor(1.6667), tensor(1.2500))
     """
-    return _var_and_mean(input, dim, unbiased, keepdim, correction, "var")[0]
+    return named(_var_and_mean(input, dim, unbiased, keepdim, correction, "var")[0], "VarBackward0")
 
 
 @export()
@@ -451,7 +452,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         >>> ember.std(ember.tensor([[1.0, 3.0], [2.0, 2.0]]), dim=1)
         tensor([1.4142, 0.0000])
     """
-    return _var_and_mean(input, dim, unbiased, keepdim, correction, "std")[0].sqrt()
+    return named(_var_and_mean(input, dim, unbiased, keepdim, correction, "std")[0].sqrt(), "StdBackward0")
 
 
 @export()

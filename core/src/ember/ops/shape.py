@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from .. import _dtype
 from .._tensor import Tensor, apply
-from ..autograd.node import Op
+from ..autograd.node import Op, named
 from . import _util
 from ._registry import export
 from ._util import sum_to, wrap_dim
 
 
 class Cast(Op):
+    torch_name = "ToCopyBackward0"
+
     def forward(self, be, a, dtype):
         self.src = be.dtype_of(a)
         return be.xp.astype(a, be.native_dtype(dtype))
@@ -30,6 +32,7 @@ _util._Cast.append(Cast)
 
 class Reshape(Op):
     view = True
+    torch_name = "ViewBackward0"
 
     def forward(self, be, a, shape):
         self.in_shape = a.shape
@@ -187,7 +190,7 @@ def transpose(input, dim0, dim1):
     d0, d1 = wrap_dim(dim0, nd, "transpose"), wrap_dim(dim1, nd, "transpose")
     perm = list(range(nd))
     perm[d0], perm[d1] = perm[d1], perm[d0]
-    return apply(Permute, (input,), tuple(perm))
+    return named(apply(Permute, (input,), tuple(perm)), "TransposeBackward0")
 
 
 export("swapaxes", "swapdims")(transpose)
@@ -204,7 +207,7 @@ def t(input):
     """
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return transpose(input, 0, 1) if input.ndim == 2 else input
+    return named(transpose(input, 0, 1), "TBackward0") if input.ndim == 2 else input
 
 
 def _T(self):
@@ -300,9 +303,9 @@ def squeeze(input, dim=None):
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         dims = {wrap_dim(d, input.ndim, "squeeze") for d in dims}
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-    if new == tuple(shape):
-        return input if not input.requires_grad else apply(Reshape, (input,), new)
-    return apply(Reshape, (input,), new)
+    if new == tuple(shape) and not input.requires_grad:
+        return input
+    return named(apply(Reshape, (input,), new), "SqueezeBackward0" if dim is None else "SqueezeBackward1")
 
 
 @export()
@@ -317,7 +320,7 @@ def unsqueeze(input, dim):
     d = wrap_dim(dim, input.ndim + 1, "unsqueeze")
     shape = list(input.shape)
     shape.insert(d, 1)
-    return apply(Reshape, (input,), tuple(shape))
+    return named(apply(Reshape, (input,), tuple(shape)), "UnsqueezeBackward0")
 
 
 @export()

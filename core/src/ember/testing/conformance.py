@@ -4,7 +4,8 @@ For each op in :data:`ember.ops._registry.FUNCTIONS` with a sample call (hand-wr
 found by probing, see ``_samples``), the op runs on the CPU and on the device under test;
 values must agree within tolerance (same dtype and shape), and so must the gradients of
 the float inputs (backward of a fixed weighted sum of the float outputs). An op is
-``pass``, ``fail`` (with the reason) or ``missing`` (no sample the CPU accepts).
+``pass``, ``fail`` (with the reason) or ``missing`` (no sample the CPU accepts, or the
+backend raises ``NotImplementedError`` for it).
 
 Run it from the shell; the exit code is 1 when an op fails::
 
@@ -67,7 +68,7 @@ class Report:
 
     def summary(self):
         return (f"conformance on '{self.device}': {self.count('pass')} passed, {self.count('fail')} failed, "
-                f"{self.count('missing')} missing (no sample) of {len(self.results)} ops")
+                f"{self.count('missing')} missing of {len(self.results)} ops")
 
 
 def _build(sample, device, requires_grad=False):
@@ -166,6 +167,8 @@ def _check(name, fn, sample, device, rtol, atol, grads):
     try:
         args, kwargs = _build(sample, device)
         got = fn(*args, **kwargs)
+    except NotImplementedError as exc:  # the backend says it cannot do this op (e.g. no strided memory)
+        return Result(name, "missing", f"not implemented by the backend: {exc}")
     except Exception as exc:
         return Result(name, "fail", f"raised {type(exc).__name__}: {exc}")
     bad = _compare(want, got, rtol, atol, "output")

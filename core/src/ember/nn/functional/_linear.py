@@ -15,6 +15,7 @@ class Linear(Op):
     save_inputs = True
 
     def forward(self, be, x, w, b=None):
+        self.torch_name = ("AddmmBackward0" if b is not None else "MmBackward0") if x.ndim == 2 else "ViewBackward0"
         xp = be.xp
         out = xp.matmul(x, xp.permute_dims(w, (1, 0)))
         if out.dtype != x.dtype:  # numpy's bfloat16 matmul gives float32

@@ -14,7 +14,7 @@ from ... import _dtype
 from ..._tensor import _make, apply
 from ...autograd import _state
 from ...autograd.grad_mode import no_grad
-from ...autograd.node import Op
+from ...autograd.node import Op, named
 from ...ops import softmax as _sm
 from ...ops.elementwise import where
 from ._activation import logsigmoid
@@ -87,7 +87,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
         input, target = _autocast.full("l1_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _warn_broadcast(input, target)
-    return _weighted((input - target).abs(), weight, input, reduction)
+    loss = _weighted((input - target).abs(), weight, input, reduction)
+    return loss if weight is not None or reduction == "none" else named(loss, f"{reduction.capitalize()}Backward0")
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -102,7 +103,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         input, target = _autocast.full("mse_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _warn_broadcast(input, target)
-    return _weighted((input - target).square(), weight, input, reduction)
+    return named(_weighted((input - target).square(), weight, input, reduction), "MseLossBackward0")
 
 
 def _smooth_abs(diff, beta):
@@ -126,7 +127,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _warn_broadcast(input, target)
     diff = input - target
-    return _reduce(diff.abs() if beta == 0 else _smooth_abs(diff, beta), reduction)
+    return named(_reduce(diff.abs() if beta == 0 else _smooth_abs(diff, beta), reduction), "SmoothL1LossBackward0")
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -142,7 +143,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_broadcast(input, target)
-    return _weighted(_smooth_abs(input - target, delta) * delta, weight, input, reduction)
+    return named(_weighted(_smooth_abs(input - target, delta) * delta, weight, input, reduction), "HuberLossBackward0")
 
 
 # --- probabilistic --------------------------------------------------------------------------------
@@ -189,7 +190,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     loss = apply(BinaryCrossEntropy, (input, target.to(input.dtype)))
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -213,7 +214,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     loss = (1 - target) * input - coef * log_sig
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -557,18 +558,16 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_weight(weight, n_classes)
     x, t, unbatched = _batched(input, target)
     valid = t != ignore_index
-    bad = valid & ((t < 0) | (t >= n_classes))
-    if bool(bad.any()):
+    bad = valid & ((t < 0) | (t >= n_classes)) if x._be.host_checks else None
+    if bad is not None and bool(bad.any()):
         raise IndexError(f"Target {int(t[bad].reshape(-1)[0])} is out of bounds.")
     safe = where(valid, t, 0)
     picked = x.gather(1, safe.unsqueeze(1)).squeeze(1)
     w = valid.to(x.dtype) if weight is None else weight.to(x.dtype).index_select(0, safe.reshape(-1)).reshape(safe.shape) * valid
     loss = -picked * w
     if reduction == "none":
-        return loss.reshape(()) if unbatched else loss
-    if reduction == "sum":
-        return loss.sum()
-    return loss.sum() / w.sum()
+        return named(loss.reshape(()) if unbatched else loss, "NllLossBackward0")
+    return named(loss.sum() if reduction == "sum" else loss.sum() / w.sum(), "NllLossBackward0")
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
@@ -600,7 +599,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _check_weight(weight, n_classes)
     x, t, unbatched = _batched(input, target)
     loss = _sm.fused_cross_entropy(x, t, weight, ignore_index, reduction, label_smoothing)
-    return loss.reshape(()) if unbatched and reduction == "none" else loss
+    loss = loss.reshape(()) if unbatched and reduction == "none" else loss
+    return loss if label_smoothing else named(loss, "NllLossBackward0")
 
 
 def _soft_cross_entropy(input, target, weight, reduction, smoothing, n_classes):

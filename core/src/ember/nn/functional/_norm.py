@@ -12,7 +12,7 @@ from ... import _dtype
 from ..._tensor import _make, apply
 from ...autograd import _state
 from ...autograd.grad_mode import no_grad
-from ...autograd.node import Op
+from ...autograd.node import Op, named
 from ...ops._util import cast, sum_to
 from ... import _autocast
 
@@ -148,7 +148,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             _update_running(running_mean, mean, momentum)
         if running_var is not None:
             _update_running(running_var, var * (n / (n - 1)), momentum)
-        return cast(y, input.dtype)
+        return named(cast(y, input.dtype), "NativeBatchNormBackward0")
     if running_mean is None or running_var is None:
         raise RuntimeError("running_mean must be defined in evaluation mode")
     scale = 1 / (running_var + eps).sqrt()
@@ -157,7 +157,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     shift = -running_mean * scale
     if bias is not None:
         shift = shift + bias
-    return cast(x * scale.reshape(shape) + shift.reshape(shape), input.dtype)
+    return named(cast(x * scale.reshape(shape) + shift.reshape(shape), input.dtype), "NativeBatchNormBackward0")
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
@@ -216,7 +216,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         input, weight, bias = _autocast.full("layer_norm", input, weight, bias)
     dims = _check_normalized(input, normalized_shape, weight, bias)
     shape = tuple(input.shape[dims[0]:])
-    return cast(_norm_affine(_float(input), dims, eps, weight, bias, shape)[0], input.dtype)
+    return named(cast(_norm_affine(_float(input), dims, eps, weight, bias, shape)[0], input.dtype),
+                 "NativeLayerNormBackward0")
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -242,7 +243,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                                f"got weight of shape {list(t.shape)} and input of shape {list(input.shape)}")
     x = _float(input).reshape(n, num_groups, c // num_groups, -1)
     y = _norm_affine(x, (2, 3), eps, weight, bias, (1, num_groups, c // num_groups, 1))[0]
-    return cast(y.reshape(input.shape), input.dtype)
+    return named(cast(y.reshape(input.shape), input.dtype), "NativeGroupNormBackward0")
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
