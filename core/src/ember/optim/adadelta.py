@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from .optimizer import ElementwiseOptimizer, advance, check_common, full_state, reject_complex, step_counter, touch
+from .optimizer import (
+    ElementwiseOptimizer,
+    advance,
+    check_common,
+    directed_grad,
+    full_state,
+    reject_complex,
+    step_counter,
+    touch,
+)
 
 __all__ = ["Adadelta"]
 
@@ -57,10 +66,7 @@ class Adadelta(ElementwiseOptimizer):
         for p, g, state in items:
             be = p._be
             advance(state)
-            if maximize:
-                g = -g
-            if wd != 0:
-                g = g + wd * p._data
+            g = directed_grad(p, g, maximize, wd)
             v, u = state["square_avg"]._data, state["acc_delta"]._data
             v *= rho
             v += (1 - rho) * g * g

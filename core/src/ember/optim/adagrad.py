@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from .optimizer import ElementwiseOptimizer, advance, check_common, full_state, reject_complex, step_counter, touch
+from .optimizer import (
+    ElementwiseOptimizer,
+    advance,
+    check_common,
+    directed_grad,
+    full_state,
+    reject_complex,
+    step_counter,
+    touch,
+)
 
 __all__ = ["Adagrad"]
 
@@ -70,10 +79,7 @@ class Adagrad(ElementwiseOptimizer):
         lr_decay, eps, wd, maximize = group["lr_decay"], group["eps"], group["weight_decay"], group["maximize"]
         for p, g, state in items:
             step = advance(state)
-            if maximize:
-                g = -g
-            if wd != 0:
-                g = g + wd * p._data
+            g = directed_grad(p, g, maximize, wd)
             clr = lr / (1 + (step - 1) * lr_decay)
             s = state["sum"]._data
             s += g * g

@@ -6,6 +6,7 @@ from .optimizer import (
     ElementwiseOptimizer,
     advance,
     check_common,
+    directed_grad,
     full_state,
     lerp_,
     maximum_,
@@ -61,10 +62,7 @@ class Adamax(ElementwiseOptimizer):
         for p, g, state in items:
             be = p._be
             step = advance(state)
-            if maximize:
-                g = -g
-            if wd != 0:
-                g = g + wd * p._data
+            g = directed_grad(p, g, maximize, wd)
             m, u = state["exp_avg"]._data, state["exp_inf"]._data
             lerp_(be, m, g, 1 - beta1)
             u *= beta2

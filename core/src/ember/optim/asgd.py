@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from .optimizer import ElementwiseOptimizer, advance, check_common, full_state, reject_complex, step_counter, touch
+from .optimizer import (
+    ElementwiseOptimizer,
+    advance,
+    check_common,
+    directed_grad,
+    full_state,
+    reject_complex,
+    step_counter,
+    touch,
+)
 
 __all__ = ["ASGD"]
 
@@ -60,10 +69,7 @@ class ASGD(ElementwiseOptimizer):
         for p, g, state in items:
             be = p._be
             step = advance(state)
-            if maximize:
-                g = -g
-            if wd != 0:
-                g = g + wd * p._data
+            g = directed_grad(p, g, maximize, wd)
             eta_t, mu_t = state["eta"], state["mu"]
             eta, mu = float(eta_t._data), float(mu_t._data)
             p._data *= 1 - lambd * eta

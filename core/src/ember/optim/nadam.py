@@ -6,6 +6,7 @@ from .optimizer import (
     ElementwiseOptimizer,
     advance,
     check_common,
+    directed_grad,
     full_state,
     lerp_,
     reject_complex,
@@ -72,13 +73,7 @@ class NAdam(ElementwiseOptimizer):
         for p, g, state in items:
             be = p._be
             step = advance(state)
-            if maximize:
-                g = -g
-            if wd != 0:
-                if decoupled:
-                    p._data *= 1 - lr * wd
-                else:
-                    g = g + wd * p._data
+            g = directed_grad(p, g, maximize, wd, lr if decoupled else None)
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
             prod = state["mu_product"]._data

@@ -617,6 +617,26 @@ def reject_complex(opt, p):
         raise NotImplementedError(f"{type(opt).__name__}: complex parameters are not supported")
 
 
+def directed_grad(p, g, maximize, weight_decay, decoupled_lr=None):
+    """The gradient array an update uses: negated when maximizing, plus the L2 term ``weight_decay * p``;
+    with ``decoupled_lr`` the decay instead shrinks ``p`` in place by ``1 - lr * weight_decay`` (AdamW's form).
+
+    Example:
+        >>> import numpy, ember
+        >>> p = ember.tensor([2.0])
+        >>> ember.optim.optimizer.directed_grad(p, numpy.array([1.0]), True, 0.5)
+        array([0.])
+    """
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        if decoupled_lr is not None:
+            p._data *= 1 - decoupled_lr * weight_decay
+        else:
+            g = g + weight_decay * p._data
+    return g
+
+
 def lerp_(be, a, end, weight):
     """``a += weight * (end - a)`` on arrays in place, rounded like torch's ``lerp_`` (another form past 0.5).
 

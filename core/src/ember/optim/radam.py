@@ -6,6 +6,7 @@ from .optimizer import (
     ElementwiseOptimizer,
     advance,
     check_common,
+    directed_grad,
     full_state,
     lerp_,
     reject_complex,
@@ -67,13 +68,7 @@ class RAdam(ElementwiseOptimizer):
         for p, g, state in items:
             be = p._be
             step = advance(state)
-            if maximize:
-                g = -g
-            if wd != 0:
-                if decoupled:
-                    p._data *= 1 - lr * wd
-                else:
-                    g = g + wd * p._data
+            g = directed_grad(p, g, maximize, wd, lr if decoupled else None)
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             lerp_(be, m, g, 1 - beta1)
             v *= beta2

@@ -6,6 +6,7 @@ from .optimizer import (
     ElementwiseOptimizer,
     advance,
     check_common,
+    directed_grad,
     full_state,
     lerp_,
     reject_complex,
@@ -74,10 +75,7 @@ class RMSprop(ElementwiseOptimizer):
         for p, g, state in items:
             be = p._be
             advance(state)
-            if maximize:
-                g = -g
-            if wd != 0:
-                g = g + wd * p._data
+            g = directed_grad(p, g, maximize, wd)
             v = state["square_avg"]._data
             v *= alpha
             v += (1 - alpha) * g * g

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import ElementwiseOptimizer, check_common, touch, wrap_like
+from .optimizer import ElementwiseOptimizer, check_common, directed_grad, touch, wrap_like
 
 __all__ = ["SGD"]
 
@@ -57,10 +57,7 @@ class SGD(ElementwiseOptimizer):
         momentum, dampening, wd = group["momentum"], group["dampening"], group["weight_decay"]
         nesterov, maximize = group["nesterov"], group["maximize"]
         for p, g, state in items:
-            if maximize:
-                g = -g
-            if wd != 0:
-                g = g + wd * p._data
+            g = directed_grad(p, g, maximize, wd)
             if momentum != 0:
                 buf = state.get("momentum_buffer")
                 if buf is None:
