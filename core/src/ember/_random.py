@@ -303,22 +303,44 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     return self._fill_from(g._engine.normal(tuple(self.shape), self.dtype, mean, std), "normal_")
 
 
-def random_(self, from_=0, to=None, *, generator=None):
-    """Fill in place with integers from ``[from_, to)``.
+def random_(self, from_=None, to=None, *, generator=None):
+    """Fill in place with integers from ``[from_, to)``; ``random_(to)`` is ``[0, to)`` and ``random_()``
+    covers ``[0, 2**mantissa]`` for floating types and ``[0, max]`` for integer types, like torch.
 
     Example:
         >>> import ember
         >>> x = ember.zeros(4).random_(0, 3); bool(((x >= 0) & (x < 3)).all())
         True
+        >>> _ = ember.manual_seed(0); ember.empty(2, dtype=ember.int64).random_().tolist()
+        [900450186894289455, 3969543146641149120]
     """
     if to is None:
-        from_, to = 0, from_ if from_ else 2 ** 24
+        if from_ is None:
+            from_, to = 0, _full_range(self.dtype)
+        else:
+            from_, to = 0, from_
     g = _gen(generator, self.device)
     return self._fill_from(g._engine.integers(from_, to, tuple(self.shape), self.dtype), "random_")
 
 
+def _full_range(dtype):
+    """One past the largest value ``random_()`` draws for ``dtype``."""
+    if dtype is _dtype.bool:
+        return 2
+    if dtype.category >= 2:
+        return (1 << {_dtype.float64: 53, _dtype.float16: 11, _dtype.bfloat16: 8}.get(dtype, 24)) + 1
+    return int(_np.iinfo(dtype.name).max) + 1
+
+
+def _probabilities(p, shape):
+    """A Bernoulli probability for the engine: a float, or a host array broadcast to ``shape``."""
+    if isinstance(p, Tensor):
+        return _np.broadcast_to(p.detach()._host(), shape)
+    return float(p)
+
+
 def bernoulli_(self, p=0.5, *, generator=None):
-    """Fill in place with 0/1 samples that are 1 with probability ``p``.
+    """Fill in place with 0/1 samples that are 1 with probability ``p`` (a float or a tensor).
 
     Example:
         >>> import ember
@@ -326,8 +348,8 @@ def bernoulli_(self, p=0.5, *, generator=None):
         [1.0, 1.0, 1.0]
     """
     g = _gen(generator, self.device)
-    u = _make(g._engine.uniform(tuple(self.shape), self.dtype), self._be, self._device, self.dtype)
-    return self._fill_from(((u < p).to(self.dtype))._data, "bernoulli_")
+    shape = tuple(self.shape)
+    return self._fill_from(g._engine.bernoulli(shape, self.dtype, _probabilities(p, shape)), "bernoulli_")
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
@@ -339,8 +361,7 @@ def exponential_(self, lambd=1.0, *, generator=None):
         True
     """
     g = _gen(generator, self.device)
-    u = _make(g._engine.uniform(tuple(self.shape), self.dtype), self._be, self._device, self.dtype)
-    return self._fill_from(((-(1 - u).log()) / lambd)._data, "exponential_")
+    return self._fill_from(g._engine.exponential(tuple(self.shape), self.dtype, lambd), "exponential_")
 
 
 for _f in (uniform_, normal_, random_, bernoulli_, exponential_):
@@ -356,14 +377,19 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         >>> ember.normal(ember.zeros(3), 1.0).shape, ember.normal(2.0, 3.0, size=(2,)).shape
         (ember.Size([3]), ember.Size([2]))
     """
-    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+    from ._creation import empty
+
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):  # torch's order of roundings for each form
         like = mean if isinstance(mean, Tensor) else std
         shape = (mean + std * 0 if isinstance(mean, Tensor) else std * 0 + mean).shape
-        z = randn(*shape, generator=generator, dtype=like.dtype, device=like.device)
-        return z * std + mean
+        out = empty(shape, dtype=like.dtype, device=like.device)
+        if not isinstance(std, Tensor):
+            return out.normal_(0.0, std, generator=generator) + mean
+        return out.normal_(generator=generator) * std + mean
     if size is None:
         raise TypeError("normal(): with float mean and std, size is required")
-    return randn(*_sizes((size,)), generator=generator, dtype=dtype, device=device, requires_grad=requires_grad) * std + mean
+    out = empty(*_sizes((size,)), dtype=dtype, device=device).normal_(mean, std, generator=generator)
+    return out.requires_grad_() if requires_grad else out
 
 
 @export()
@@ -375,15 +401,9 @@ def bernoulli(input, p=None, *, generator=None):
         >>> ember.bernoulli(ember.tensor([0.0, 1.0]))
         tensor([0., 1.])
     """
-    probs = input if p is None else ember_full_like(input, p)
-    u = rand(*input.shape, generator=generator, dtype=input.dtype, device=input.device)
-    return (u < probs.detach()).to(input.dtype)
+    from ._creation import empty_like
 
-
-def ember_full_like(input, value):
-    from ._creation import full_like
-
-    return full_like(input, value)
+    return empty_like(input).bernoulli_(input.detach() if p is None else p, generator=generator)
 
 
 @export()
@@ -397,26 +417,31 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     """
     if input.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
-    probs = input.detach()._host().astype(_np.float64)
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not replacement and num_samples > input.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    probs = input.detach()._host()
     if (probs < 0).any() or not _np.isfinite(probs).all():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (probs.reshape(-1, probs.shape[-1]).sum(axis=1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement or num_samples == 1:
+        # torch's Gumbel trick: argmax / top-k of p / q with q ~ Exp(1)
+        from ._creation import empty_like
+
+        keys = input.detach() / empty_like(input).exponential_(1.0, generator=generator)
+        if num_samples == 1:
+            return keys.argmax(-1, keepdim=True)
+        return keys.topk(num_samples).indices
     rows = probs.reshape(-1, probs.shape[-1])
-    if not replacement and num_samples > rows.shape[1]:
-        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    g = _gen(generator, "cpu")
-    rng = g._engine.host()
-    out = []
-    for row in rows:
-        s = row.sum()
-        if s <= 0:
-            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if replacement:
-            out.append(rng.choice(len(row), size=num_samples, replace=True, p=row / s))
-        else:
-            # Gumbel-top-k: sampling without replacement by perturbed log-probabilities
-            keys = _np.log(row) - _np.log(-_np.log(rng.random(len(row))))
-            out.append(_np.argsort(-keys, kind="stable")[:num_samples])
-    res = _np.stack(out).reshape(probs.shape[:-1] + (num_samples,))
+    out = _np.empty((rows.shape[0], num_samples), dtype=_np.int64)
+    for i, row in enumerate(rows):  # per row: a normalised running sum, searched for double uniforms
+        cdf = _np.cumsum(row, dtype=row.dtype)
+        cdf = cdf / cdf[-1]
+        out[i] = _np.searchsorted(cdf, rand(num_samples, generator=generator, dtype=_dtype.float64)._host(),
+                                  side="left")
     from ._creation import tensor
 
-    return tensor(res, dtype=_dtype.int64, device=input.device)
+    return tensor(_np.minimum(out, rows.shape[1] - 1).reshape(probs.shape[:-1] + (num_samples,)),
+                  dtype=_dtype.int64, device=input.device)

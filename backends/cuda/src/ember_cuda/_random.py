@@ -61,3 +61,13 @@ class CuPyEngine:
     def host(self):
         """A numpy Generator for samplers that draw on the host (seeded with this engine)."""
         return self._host
+
+    def bernoulli(self, shape, dtype, p):
+        """0/1 with probability ``p``: a float or a host array of ``shape``."""
+        with cupy.cuda.Device(self.index):
+            probs = p if isinstance(p, float) else cupy.asarray(p)
+            u = self._stream().uniform(size=shape, dtype=numpy.float64)
+            return (u < probs).astype(self.backend.native_dtype(dtype))
+
+    def exponential(self, shape, dtype, lambd=1.0):
+        return self._floats(lambda rs, d: rs.exponential(1.0 / lambd, size=shape, dtype=d), dtype)

@@ -16,11 +16,11 @@ from __future__ import annotations
 import numpy as _np  # host-side chores only: moving data to and from the host
 
 from .. import _dtype
+from ._host_random import HostEngine
 
 # Torch follows IEEE 754 silently (log(0) = -inf, 0/0 = nan); numpy would warn on every such value.
 _np.seterr(all="ignore")
 
-_HOST = {d: _np.dtype(d.name) for d in _dtype.ALL if d is not _dtype.bfloat16}
 
 
 class Backend:
@@ -149,7 +149,7 @@ class Backend:
 
     # --- randomness -------------------------------------------------------------
     def generator_engine(self, seed, index=None):
-        """A random engine for this device; the default draws on the host."""
+        """A random engine for this device; the default draws on the host with torch's CPU algorithms."""
         return HostEngine(self, seed, index)
 
     # --- kernels beyond the array API standard (portable defaults) --------------
@@ -316,41 +316,3 @@ def build_complex(xp, real, imag):
     out = xp.empty(real.shape, dtype=xp.result_type(real.dtype, xp.complex64))
     out.real, out.imag = real, imag
     return out
-
-
-class HostEngine:
-    """Random numbers drawn with numpy's PCG64 on the host, then moved to the device."""
-
-    def __init__(self, backend, seed, index):
-        self.backend, self.index = backend, index
-        self.seed(seed)
-
-    def seed(self, seed):
-        self.rng = _np.random.Generator(_np.random.PCG64(seed))
-
-    def get_state(self):
-        return dict(self.rng.bit_generator.state)
-
-    def set_state(self, state):
-        self.rng.bit_generator.state = state
-
-    def _out(self, a, dtype):
-        nd = _HOST.get(dtype)
-        a = _np.asarray(a, dtype=nd) if nd is not None else a
-        return self.backend.from_host(a, self.index)
-
-    def uniform(self, shape, dtype, low=0.0, high=1.0):
-        return self._out(self.rng.uniform(low, high, size=shape), dtype)
-
-    def normal(self, shape, dtype, mean=0.0, std=1.0):
-        return self._out(self.rng.normal(mean, std, size=shape), dtype)
-
-    def integers(self, low, high, shape, dtype):
-        return self._out(self.rng.integers(low, high, size=shape), dtype)
-
-    def permutation(self, n, dtype):
-        return self._out(self.rng.permutation(n), dtype)
-
-    def host(self):
-        """The numpy Generator itself, for samplers that draw on the host."""
-        return self.rng

@@ -9,7 +9,7 @@ import ember
 from .._tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import ProbsOrLogits, uniform_like
+from .utils import ProbsOrLogits
 
 __all__ = ["Categorical", "OneHotCategorical"]
 
@@ -66,10 +66,10 @@ class Categorical(ProbsOrLogits, Distribution):
         return self.param_like.argmax(-1)
 
     def sample(self, sample_shape=Size()):
-        with ember.no_grad():
-            cdf = self.probs.cumsum(-1)
-            u = uniform_like(self._extended_shape(sample_shape) + (1,), cdf) * cdf[..., -1:]
-            return (cdf < u).sum(-1).clamp(max=self._num_events - 1)
+        with ember.no_grad():  # torch's draws: one multinomial over the flattened batch
+            probs = self.probs.reshape(-1, self._num_events)
+            draws = ember.multinomial(probs, max(1, math.prod(Size(sample_shape))), True).t()
+            return draws[:math.prod(Size(sample_shape))].reshape(self._extended_shape(sample_shape))
 
     def log_prob(self, value):
         if self._validate_args:

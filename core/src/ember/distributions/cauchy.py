@@ -7,7 +7,6 @@ import math
 import ember
 
 from ._loc_scale import LocScale
-from .utils import uniform_like
 
 __all__ = ["Cauchy"]
 
@@ -26,7 +25,7 @@ class Cauchy(LocScale):
 
     @staticmethod
     def _draw(shape, like):
-        return Cauchy._icdf(uniform_like(shape, like))
+        return ember.empty(shape, dtype=like.dtype, device=like.device).cauchy_()  # torch's draws
 
     @staticmethod
     def _log_density(z):

@@ -7,7 +7,7 @@ import ember
 from .._tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all, uniform_like
+from .utils import broadcast_all
 
 __all__ = ["Exponential"]
 
@@ -47,8 +47,8 @@ class Exponential(Distribution):
         return self.rate.pow(-2)
 
     def rsample(self, sample_shape=Size()):
-        u = uniform_like(self._extended_shape(sample_shape), self.rate)
-        return -(-u).log1p() / self.rate
+        shape = self._extended_shape(sample_shape)
+        return ember.empty(shape, dtype=self.rate.dtype, device=self.rate.device).exponential_() / self.rate
 
     def log_prob(self, value):
         if self._validate_args:

@@ -106,25 +106,48 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 @_no_grad
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with samples of ``N(mean, std^2)`` truncated to ``[a, b]`` (inverse-CDF sampling).
+    """Fill with samples of ``N(mean, std^2)`` truncated to ``[a, b]``, by rejection like torch 2.13.
+
+    When ``[a, b]`` holds more than 30% of the mass, whole-tensor normal draws replace the samples
+    outside it until none is left; otherwise uniform proposals on ``[a, b]`` are accepted with
+    probability ``pdf(x) / pdf(mode)``. Both consume the generator the way torch does.
 
     Example:
         >>> import ember
         >>> w = ember.nn.init.trunc_normal_(ember.empty(1000), a=-0.5, b=0.5); bool((w.abs() <= 0.5).all())
         True
     """
+    from .._creation import empty_like
+    from ..ops.elementwise import where
+
     def cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may be incorrect.", stacklevel=3)
-    lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
-    tensor.uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
-    from ..ops.elementwise import where
-    from ..ops.special import erfinv
+    if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+        lo, hi = (tensor.new_tensor(v, device="cpu").item() for v in (a, b))  # the bounds as the tensor's type
+        result = tensor.normal_(mean, std, generator=generator)
+        while True:
+            outside = (result < lo) | (result > hi)
+            if not outside.any():
+                break
+            result = where(outside, empty_like(result).normal_(mean, std, generator=generator), result)
+        return tensor.copy_(result)
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
 
-    values = erfinv(tensor) * (std * math.sqrt(2.0)) + mean
-    return tensor.copy_(where(values < a, a, where(values > b, b, values)))
+    def rejected(x):
+        log_pdf = ((x - mean) / std) ** 2 * -0.5 - log_peak
+        return empty_like(x).uniform_(generator=generator).log() > log_pdf
+
+    result = tensor.uniform_(a, b, generator=generator).clone()
+    pending = rejected(result)
+    while pending.any():
+        candidates = empty_like(result).uniform_(a, b, generator=generator)
+        result = where(pending, candidates, result)
+        pending = where(pending, rejected(candidates), pending)
+    return tensor.copy_(result)
 
 
 @_no_grad

@@ -361,8 +361,8 @@ def _map_host(target, sources, fn, op):
 
 # --- random fills composed from uniform samples ------------------------------------------
 def _fill_from_uniform(self, op, transform, generator):
-    u = self.detach().new_empty(self.shape, dtype=self.dtype if self.dtype.is_floating_point else _dtype.float64)
-    u = u.uniform_(generator=generator)
+    """Fill with ``transform(u)`` of one double uniform per element, as torch's scalar CPU samplers draw."""
+    u = self.detach().new_empty(self.shape, dtype=_dtype.float64).uniform_(generator=generator)
     return self._fill_from(transform(u).to(self.dtype)._data, op)
 
 
@@ -400,7 +400,7 @@ def geometric_(input, p, *, generator=None):
         >>> bool((ember.empty(5).geometric_(0.5) >= 1).all())
         True
     """
-    return _fill_from_uniform(input, "geometric_", lambda u: ((1 - u).log() / math.log1p(-p)).ceil().clamp(min=1), generator)
+    return _fill_from_uniform(input, "geometric_", lambda u: (u.log() / math.log1p(-p)).ceil(), generator)
 
 
 # --- numeric helpers ---------------------------------------------------------------------

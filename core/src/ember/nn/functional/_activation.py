@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from ... import _dtype
 from ..._tensor import apply
 from ...autograd.node import Op
 from ...ops import softmax as _sm
@@ -272,10 +273,13 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
-    from ..._creation import empty_like
+    from ..._creation import empty, ones_like
 
-    slopes = empty_like(input).uniform_(lower, upper)
-    out = where(input >= 0, input, input * slopes)
+    # like torch: a slope (a double uniform) is drawn only for each element <= 0, in order
+    negative = (input <= 0).detach()
+    slopes = ones_like(input).detach()
+    slopes[negative] = empty(int(negative.sum()), dtype=_dtype.float64, device=input.device).uniform_(lower, upper).to(input.dtype)
+    out = where(input > 0, input, input * slopes)
     return input._assign(out, "rrelu_") if inplace else out
 
 

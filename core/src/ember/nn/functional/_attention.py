@@ -343,8 +343,9 @@ def multi_head_attention(query, key, value, embed_dim_to_check, num_heads, in_pr
     else:
         weights = None
         out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p)
-    out = linear(out.transpose(1, 2).reshape(batch, tgt_len, embed_dim), out_proj_weight, out_proj_bias)
-    if not batch_first:
+    # sequence-major like torch: (L, N, E) contiguous, a transposed view when batch_first
+    out = linear(out.permute(2, 0, 1, 3).reshape(tgt_len, batch, embed_dim), out_proj_weight, out_proj_bias)
+    if batch_first:
         out = out.transpose(0, 1)
     if not batched:
         out = out.squeeze(1)

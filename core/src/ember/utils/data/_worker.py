@@ -158,15 +158,24 @@ class IterFetcher(MapFetcher):
         return self.collate_fn(data)
 
 
-def seed_worker(seed):
-    """Seed Python's ``random``, numpy's global RNG and ember's default generators with ``seed``."""
+def seed_worker(base_seed, worker_id):
+    """Seed worker ``worker_id`` as torch does: Python's ``random`` and ember's default generators with
+    ``base_seed + worker_id``, numpy's global RNG with a SeedSequence hash of both (torch's ``_generate_state``).
+
+    Example:
+        >>> import random
+        >>> _ = seed_worker(10, 2); a = random.random(); _ = seed_worker(10, 2); a == random.random()
+        True
+    """
     import numpy as np
 
     from ... import _random
 
+    seed = base_seed + worker_id
     random.seed(seed)
-    np.random.seed([seed & 0xFFFFFFFF, (seed >> 32) & 0xFFFFFFFF])
+    np.random.seed(np.random.SeedSequence([worker_id, base_seed & 0xFFFFFFFF, base_seed >> 32, 0]).generate_state(4))
     _random.manual_seed(seed)
+    return seed
 
 
 def worker_loop(worker_id, num_workers, dataset, fetcher_cls, auto_collation, collate_fn, drop_last, base_seed,
@@ -174,8 +183,7 @@ def worker_loop(worker_id, num_workers, dataset, fetcher_cls, auto_collation, co
     """The body of a worker process: answer tasks from ``tasks`` on ``results`` until told to stop."""
     global _worker_info
     try:
-        seed = base_seed + worker_id
-        seed_worker(seed)
+        seed = seed_worker(base_seed, worker_id)
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
         where = f"in DataLoader worker process {worker_id}"
         failure = None

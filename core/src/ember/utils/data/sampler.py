@@ -8,10 +8,11 @@ __all__ = [
 
 
 def draw_seed(generator=None):
-    """A fresh 63-bit seed drawn from ``generator`` (ember's default CPU generator if None)."""
-    from ..._random import randint
+    """A fresh seed drawn like torch's samplers do: ``empty((), dtype=int64).random_(generator=...)``."""
+    from ..._creation import empty
+    from ... import _dtype
 
-    return int(randint(0, 2 ** 63 - 1, (), generator=generator).item())
+    return int(empty((), dtype=_dtype.int64).random_(generator=generator).item())
 
 
 def _generator(generator):
@@ -96,14 +97,13 @@ class RandomSampler(Sampler):
 
         n = len(self.data_source)
         g = _generator(self.generator)
-        todo = self.num_samples
-        while todo > 0:
-            if self.replacement:
-                chunk = randint(0, n, (min(todo, 32),), generator=g).tolist()
-            else:
-                chunk = randperm(n, generator=g).tolist()[:todo]
-            todo -= len(chunk)
-            yield from chunk
+        if self.replacement:  # chunks of 32 draws, then the rest (torch's order of draws)
+            for size in [32] * (self.num_samples // 32) + [self.num_samples % 32]:
+                yield from randint(0, n, (size,), generator=g).tolist()
+        else:
+            for _ in range(self.num_samples // n):
+                yield from randperm(n, generator=g).tolist()
+            yield from randperm(n, generator=g).tolist()[:self.num_samples % n]
 
     def __len__(self):
         return self.num_samples

@@ -1,0 +1,188 @@
+"""The host random engine: torch's CPU generator, draw for draw.
+
+torch's CPU generator is a 32-bit Mersenne Twister (MT19937) seeded with the low 32 bits
+of the seed; ``random64`` joins two words, the first as the high half. Its samplers:
+
+* uniform floats: ``(word & (2**24 - 1)) * 2**-24`` for float32/float16/bfloat16 (then
+  ``x * (to - from) + from`` in double), ``(random64 & (2**53 - 1)) * 2**-53`` for float64;
+* integers in ``[low, high)``: ``word % range + low`` (``random64`` when the range needs 33+ bits);
+* normals: a contiguous tensor of 16 or more fills with uniforms first, then turns each block
+  of 16 into normals by Box-Muller over the pairs ``(j, j + 8)``; when the size is not a
+  multiple of 16 the last 16 values are drawn again and recomputed. Smaller tensors draw
+  pairs of double uniforms one value at a time and keep the second normal of each pair for
+  the next draw (the generator's one-value cache);
+* Bernoulli: a uniform (double for a scalar or float64 probability, float otherwise) ``< p``;
+* exponential: ``-log1p(-u) / lambda`` on a double uniform; permutations: Fisher-Yates
+  with ``word % (n - i)``.
+
+So ``ember.manual_seed(s)`` followed by the same calls gives the same numbers as torch on
+the CPU, bit for bit; float32 normals of 16 or more repeat the roundings of torch's x86 vector
+kernel (``_box_muller.py``).
+
+Example:
+    >>> import numpy
+    >>> e = HostEngine(None, 0, None)
+    >>> [round(float(v), 4) for v in e._unit(3, double=False)]
+    [0.4963, 0.7682, 0.0885]
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as _np
+
+from .. import _dtype
+from ._box_muller import box_muller16_float
+
+_HOST = {d: _np.dtype(d.name) for d in _dtype.ALL if d is not _dtype.bfloat16}
+_U32 = _np.uint64(32)
+_MASK24, _MASK53 = _np.uint64((1 << 24) - 1), _np.uint64((1 << 53) - 1)
+
+
+def _mersenne(seed):
+    """An MT19937 bit generator in the state torch's ``manual_seed(seed)`` leaves (init_genrand)."""
+    legacy = _np.random.RandomState(int(seed) & 0xFFFFFFFF).get_state()
+    bits = _np.random.MT19937()
+    bits.state = {"bit_generator": "MT19937", "state": {"key": legacy[1], "pos": legacy[2]}}
+    return bits
+
+
+def _box_muller16(u, mean, std, double):
+    """Blocks of 16 uniforms ``(m, 16)`` -> 16 normals each, over the pairs ``(j, j + 8)``."""
+    if double:
+        u1, u2 = 1 - u[:, :8], u[:, 8:]
+        radius, theta = _np.sqrt(-2 * _np.log(u1)), 2.0 * math.pi * u2
+        first, second = radius * _np.cos(theta), radius * _np.sin(theta)
+        return _np.concatenate([first * std + mean, second * std + mean], axis=1)
+    return box_muller16_float(u, mean, std)
+
+
+class HostEngine:
+    """Random numbers drawn on the host by torch's CPU algorithms (see the module doc), then
+    moved to the device. The engine contract: ``seed``, ``get_state``/``set_state``,
+    ``uniform``, ``normal``, ``integers``, ``permutation``, ``bernoulli``, ``exponential``, ``host``.
+
+    Example:
+        >>> e = HostEngine(None, 0, None)
+        >>> e.permutation(5, None).tolist()
+        [4, 0, 1, 3, 2]
+    """
+
+    def __init__(self, backend, seed, index):
+        self.backend, self.index = backend, index
+        self.seed(seed)
+
+    def seed(self, seed):
+        self.bits = _mersenne(seed)
+        self.cached_normal = None  # the second normal of the last scalar pair
+
+    def get_state(self):
+        state = self.bits.state["state"]
+        return {"key": [int(k) for k in state["key"]], "pos": int(state["pos"]), "normal": self.cached_normal}
+
+    def set_state(self, state):
+        key = _np.asarray(state["key"], dtype=_np.uint32)
+        self.bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": int(state["pos"])}}
+        self.cached_normal = state.get("normal")
+
+    # --- raw draws -------------------------------------------------------------------------
+    def _words(self, n):
+        """``n`` 32-bit outputs (``random()``), as uint64."""
+        return self.bits.random_raw(n).astype(_np.uint64)
+
+    def _words64(self, n):
+        """``n`` 64-bit outputs (``random64()``): two words each, the first as the high half."""
+        w = self._words(2 * n)
+        return (w[0::2] << _U32) | w[1::2]
+
+    def _unit(self, n, double):
+        """``n`` uniforms on ``[0, 1)``: 53-bit doubles or 24-bit floats (as float64 / float32)."""
+        if double:
+            return (self._words64(n) & _MASK53).astype(_np.float64) * 2.0 ** -53
+        return (self._words(n) & _MASK24).astype(_np.float32) * _np.float32(2.0 ** -24)
+
+    def _scalar_normal(self):
+        """One standard normal by the scalar path, using and refilling the one-value cache."""
+        if self.cached_normal is not None:
+            z, self.cached_normal = self.cached_normal, None
+            return z
+        u1, u2 = self._unit(2, True)
+        radius, theta = math.sqrt(-2.0 * math.log1p(-u2)), 2.0 * math.pi * u1
+        self.cached_normal = radius * math.sin(theta)
+        return radius * math.cos(theta)
+
+    def _out(self, a, dtype):
+        nd = _HOST.get(dtype)
+        a = _np.asarray(a, dtype=nd) if nd is not None else a
+        return a if self.backend is None else self.backend.from_host(a, self.index)
+
+    # --- the contract ----------------------------------------------------------------------
+    def uniform(self, shape, dtype, low=0.0, high=1.0):
+        return self._out(self._on_host(self._uniform, shape, dtype, low, high), dtype)
+
+    def normal(self, shape, dtype, mean=0.0, std=1.0):
+        part_std = std / math.sqrt(2) if dtype.category == 3 else std  # complex: each part has half the variance
+        return self._out(self._on_host(self._normal, shape, dtype, mean, part_std), dtype)
+
+    def _on_host(self, sampler, shape, dtype, *args):
+        """``sampler``'s host samples; a complex dtype draws interleaved (real, imaginary) parts, as torch does."""
+        if dtype.category != 3:
+            return sampler(shape, dtype, *args)
+        real = _dtype.float64 if dtype is _dtype.complex128 else _dtype.float32
+        parts = _np.asarray(sampler((*shape, 2), real, *args), dtype=real.name)
+        return parts.view(_HOST[dtype]).reshape(shape)
+
+    def _uniform(self, shape, dtype, low, high):
+        double = dtype is _dtype.float64
+        if not double:  # torch casts the bounds to the tensor's type first
+            nd = _HOST.get(dtype, _np.dtype(_np.float32))
+            low, high = float(nd.type(low)), float(nd.type(high))
+        u = self._unit(math.prod(shape), double).astype(_np.float64)
+        return (u * (high - low) + low).reshape(shape)
+
+    def _normal(self, shape, dtype, mean, std):
+        n = math.prod(shape)
+        if n < 16:
+            z = _np.array([self._scalar_normal() for _ in range(n)], dtype=_np.float64)
+            return (z * std + mean).reshape(shape)
+        double = dtype is _dtype.float64
+        u = self._unit(n, double)
+        full = n - n % 16
+        out = _np.empty(n, dtype=u.dtype)
+        out[:full] = _box_muller16(u[:full].reshape(-1, 16), mean, std, double).reshape(-1)
+        if full < n:  # the last 16 are drawn again
+            out[n - 16:] = _box_muller16(self._unit(16, double).reshape(1, 16), mean, std, double).reshape(-1)
+        return out.reshape(shape)
+
+    def integers(self, low, high, shape, dtype):
+        n, span = math.prod(shape), int(high) - int(low)
+        words = self._words64(n) if span >= 1 << 32 else self._words(n)
+        offsets = words % _np.uint64(span)
+        if -(1 << 63) <= int(low) and int(high) <= 1 << 63:
+            values = offsets.astype(_np.int64) + _np.int64(low)
+        else:
+            values = _np.array([int(v) + int(low) for v in offsets.tolist()], dtype=object)
+        return self._out(values.reshape(shape), dtype)
+
+    def permutation(self, n, dtype):
+        order = list(range(n))
+        for i, w in enumerate(self._words(max(n - 1, 0)).tolist()):
+            z = i + w % (n - i)
+            order[i], order[z] = order[z], order[i]
+        return self._out(_np.asarray(order, dtype=_np.int64), dtype)
+
+    def bernoulli(self, shape, dtype, p):
+        """0/1 with probability ``p``: a float, or a host array of ``shape`` (float64 draws double uniforms)."""
+        n = math.prod(shape)
+        double = not isinstance(p, _np.ndarray) or p.dtype == _np.float64
+        u = self._unit(n, double).reshape(shape)
+        return self._out(u < (p if double else _np.asarray(p, dtype=_np.float32)), dtype)
+
+    def exponential(self, shape, dtype, lambd=1.0):
+        u = self._unit(math.prod(shape), True)
+        return self._out((-1.0 / lambd * _np.log1p(-u)).reshape(shape), dtype)
+
+    def host(self):
+        """A numpy Generator drawing from this engine's stream (for samplers torch has no twin of)."""
+        return _np.random.Generator(self.bits)
