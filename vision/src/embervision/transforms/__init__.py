@@ -12,9 +12,10 @@ Example:
 """
 
 from . import functional
-from .autoaugment import RandAugment, TrivialAugmentWide
+from .autoaugment import AugMix, AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from .functional import InterpolationMode
 from .transforms import *  # noqa: F401,F403
 from .transforms import __all__ as _all
 
-__all__ = _all + ["InterpolationMode", "RandAugment", "TrivialAugmentWide", "functional"]
+__all__ = _all + ["AugMix", "AutoAugment", "AutoAugmentPolicy", "InterpolationMode", "RandAugment",
+                  "TrivialAugmentWide", "functional"]

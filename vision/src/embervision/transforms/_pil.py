@@ -70,6 +70,11 @@ def warp(img, inverse, interpolation, fill):
                          fillcolor=parse_fill(fill, img))
 
 
+def perspective(img, coeffs, interpolation, fill):
+    return img.transform(img.size, Image.Transform.PERSPECTIVE, tuple(coeffs), RESAMPLE[interpolation],
+                         fillcolor=parse_fill(fill, img))
+
+
 def to_grayscale(img, num_output_channels):
     gray = img.convert("L")
     return Image.merge("RGB", [gray, gray, gray]) if num_output_channels == 3 else gray

@@ -211,15 +211,23 @@ def adjust_hue(img, factor):
 def warp(img, inverse, out_hw, interpolation, fill):
     """Sample ``img`` at ``inverse @ (x + 0.5, y + 0.5, 1)`` for each output pixel (zeros outside).
 
-    With ``fill`` given, pixels mapped from outside the image get ``fill`` (blended by coverage for
-    bilinear sampling).
+    ``inverse`` is ``(a, b, c, d, e, f)`` (affine) or ``(a, b, c, d, e, f, g, h)`` (projective: both
+    coordinates divided by ``g x + h y + 1``). With ``fill`` given, pixels mapped from outside the
+    image get ``fill`` (blended by coverage for bilinear sampling).
     """
-    x, dtype = to_float(img)
-    h, w = x.shape[-2:]
     oh, ow = out_hw
     ys, xs = np.meshgrid(np.arange(oh) + 0.5, np.arange(ow) + 0.5, indexing="ij")
-    a, b, c, d, e, f = inverse
-    sx, sy = a * xs + b * ys + c, d * xs + e * ys + f
+    a, b, c, d, e, f, *gh = inverse
+    den = gh[0] * xs + gh[1] * ys + 1.0 if gh else 1.0
+    return sample(img, (a * xs + b * ys + c) / den, (d * xs + e * ys + f) / den, interpolation, fill)
+
+
+def sample(img, sx, sy, interpolation, fill):
+    """Sample ``img`` at the continuous coordinates ``(sx, sy)`` (host arrays of the output's H x W;
+    pixel ``(i, j)`` covers ``[j, j + 1) x [i, i + 1)``), zeros or ``fill`` outside (see :func:`warp`)."""
+    x, dtype = to_float(img)
+    h, w = x.shape[-2:]
+    oh, ow = sx.shape
     if interpolation == "nearest":
         corners = [(np.floor(sx), np.floor(sy), np.ones_like(sx))]
     elif interpolation == "bilinear":

@@ -510,6 +510,64 @@ def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, ce
     return out.reshape(*img.shape[:-2], oh, ow)
 
 
+def _perspective_coeffs(startpoints, endpoints):
+    """``(a, b, c, d, e, f, g, h)`` taking each end point to its start point,
+    ``(x, y) -> ((a x + b y + c) / (g x + h y + 1), (d x + e y + f) / (g x + h y + 1))``: solved in
+    float64 and rounded to float32, as torchvision does."""
+    if len(startpoints) != 4 or len(endpoints) != 4:
+        raise ValueError(f"Please provide exactly four corners, got {len(startpoints)} startpoints and "
+                         f"{len(endpoints)} endpoints.")
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(endpoints, startpoints, strict=True):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        rhs += [u, v]
+    solution = np.linalg.lstsq(np.array(rows, dtype=np.float64), np.array(rhs, dtype=np.float64), rcond=None)[0]
+    return solution.astype(np.float32).tolist()
+
+
+def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR, fill=None):
+    """Warp so that the four corners ``startpoints`` move to ``endpoints`` ([top-left, top-right,
+    bottom-right, bottom-left] as (x, y)).
+
+    Example:
+        >>> import ember
+        >>> from embervision.transforms.functional import perspective
+        >>> corners = [[0, 0], [1, 0], [1, 1], [0, 1]]
+        >>> perspective(ember.tensor([[[1.0, 2.0], [3.0, 4.0]]]), corners, corners).tolist()
+        [[[1.0, 2.0], [3.0, 4.0]]]
+    """
+    coeffs = _perspective_coeffs(startpoints, endpoints)
+    mode = _mode(interpolation)
+    if not _is_tensor(img):
+        return P.perspective(img, coeffs, mode, fill)
+    _, h, w = get_dimensions(img)
+    return T.warp(_as_chw(img), coeffs, (h, w), mode, fill).reshape(img.shape)
+
+
+def elastic_transform(img, displacement, interpolation=InterpolationMode.BILINEAR, fill=None):
+    """Move each pixel by ``displacement`` (1 x H x W x 2, (dx, dy) in grid units: 2 is the image's
+    width or height), sampling from the image.
+
+    Example:
+        >>> import ember
+        >>> from embervision.transforms.functional import elastic_transform
+        >>> shift = ember.tensor([1.0, 0.0]).expand(1, 1, 2, 2)  # half the width to the right
+        >>> elastic_transform(ember.tensor([[[1.0, 2.0]]]), shift, "nearest").tolist()
+        [[[2.0, 0.0]]]
+    """
+    if not isinstance(displacement, ember.Tensor):
+        raise TypeError("Argument displacement should be a Tensor")
+    t = img if _is_tensor(img) else pil_to_tensor(img)
+    h, w = t.shape[-2:]
+    if tuple(displacement.shape) != (1, h, w, 2):
+        raise ValueError(f"Argument displacement shape should be {(1, h, w, 2)}, but given {tuple(displacement.shape)}")
+    d = displacement.cpu().numpy().astype(np.float64)[0]
+    ys, xs = np.meshgrid(np.arange(h) + 0.5, np.arange(w) + 0.5, indexing="ij")
+    out = T.sample(_as_chw(t), xs + d[..., 0] * (w / 2), ys + d[..., 1] * (h / 2), _mode(interpolation), fill)
+    out = out.reshape(t.shape)
+    return out if t is img else to_pil_image(out, mode=img.mode)
+
+
 # --- colour --------------------------------------------------------------------------------------
 def rgb_to_grayscale(img, num_output_channels=1):
     """Luma ``0.2989 R + 0.587 G + 0.114 B`` with 1 or 3 output channels.

@@ -1,12 +1,19 @@
-"""Transform classes, composed with :class:`Compose`. Random ones draw from Ember's generator
-(``ember.manual_seed`` makes a pipeline reproducible).
+"""Transform classes, composed with :class:`Compose`.
+
+The random ones make torchvision's draws, call for call: the same ``rand``/``randint``/
+``randperm``/``uniform_`` calls on Ember's default generator in the same order (and Python's
+``random`` module where torchvision uses it: :class:`RandomOrder`, :class:`RandomChoice`), so
+``ember.manual_seed(s)`` gives the crops, flips, angles and factors ``torch.manual_seed(s)`` gives.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import random
 from collections.abc import Sequence
+
+import numpy as np
 
 import ember
 from ember import nn
@@ -15,25 +22,46 @@ from . import functional as F
 from .functional import InterpolationMode
 
 __all__ = [
-    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "FiveCrop", "GaussianBlur", "Grayscale", "Lambda",
-    "Normalize", "Pad", "PILToTensor", "RandomAffine", "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing",
-    "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
-    "RandomVerticalFlip", "Resize", "TenCrop", "ToPILImage", "ToTensor",
+    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "ElasticTransform", "FiveCrop", "GaussianBlur",
+    "Grayscale", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomAdjustSharpness", "RandomAffine",
+    "RandomApply", "RandomAutocontrast", "RandomChoice", "RandomCrop", "RandomEqualize", "RandomErasing",
+    "RandomGrayscale", "RandomHorizontalFlip", "RandomInvert", "RandomOrder", "RandomPerspective",
+    "RandomPosterize", "RandomResizedCrop", "RandomRotation", "RandomSolarize", "RandomVerticalFlip", "Resize",
+    "TenCrop", "ToPILImage", "ToTensor",
 ]
 
 
-# --- random draws (on Ember's default generator) -------------------------------------------------
+# --- random draws (on Ember's default generator, as torchvision makes them) ---------------------
+def _f32(x):
+    """``x`` rounded to float32 (torchvision keeps some intermediate values in float32 tensors)."""
+    return float(np.float32(x))
+
+
 def _uniform(lo, hi):
-    return float(ember.empty(1).uniform_(lo, hi).item())
+    """``torch.empty(1).uniform_(lo, hi).item()``: one float32 uniform draw scaled as torch's float
+    kernel does, with the bounds and their difference ``hi - lo`` rounded to float32 (the engine's
+    ``uniform_`` takes the difference in double, which moves the last bit now and then)."""
+    if lo > hi:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={lo:g} > to={hi:g}")
+    lo32 = _f32(lo)
+    return _f32(ember.rand(1).item() * _f32(_f32(hi) - lo32) + lo32)
 
 
 def _randint(lo, hi):
-    """An int in ``[lo, hi)``."""
+    """An int in ``[lo, hi)``: ``torch.randint(lo, hi, size=(1,)).item()``."""
     return int(ember.randint(lo, hi, size=(1,)).item())
 
 
 def _chance(p):
-    return p > 0 and ember.rand(1).item() < p
+    """``torch.rand(1) < p``: one draw always, compared in float32 as the tensor comparison does."""
+    return bool(ember.rand(1) < p)
+
+
+def _log_uniform_ratio(ratio):
+    """``torch.exp(torch.empty(1).uniform_(*torch.log(torch.tensor(ratio)))).item()``: an aspect ratio
+    drawn log-uniformly, with the logs and the exponential taken in float32."""
+    lo, hi = (_f32(math.log(_f32(r))) for r in ratio[:2])
+    return _f32(math.exp(_uniform(lo, hi)))
 
 
 def _size_pair(size, what="size"):
@@ -61,6 +89,15 @@ def _range(value, name, center=1.0, bound=(0, float("inf")), clip_first=True):
     if not bound[0] <= value[0] <= value[1] <= bound[1]:
         raise ValueError(f"{name} values should be between {bound}, but got {value}.")
     return None if value[0] == value[1] == center else tuple(value)
+
+
+def _tensor_fill(img, fill):
+    """``fill`` as a per-channel list of floats for tensor images (PIL images take it as it is)."""
+    if not isinstance(img, ember.Tensor) or fill is None:
+        return fill
+    if isinstance(fill, (int, float)):
+        return [float(fill)] * F.get_image_num_channels(img)
+    return [float(f) for f in fill]
 
 
 def _degrees(degrees, name="degrees"):
@@ -146,7 +183,7 @@ class RandomApply(nn.Module):
         self.transforms, self.p = transforms, p
 
     def forward(self, img):
-        if self.p < ember.rand(1).item():
+        if self.p < ember.rand(1):
             return img
         for t in self.transforms:
             img = t(img)
@@ -158,7 +195,7 @@ class RandomApply(nn.Module):
 
 
 class RandomOrder(RandomTransforms):
-    """Apply the transforms in a random order.
+    """Apply the transforms in a random order (shuffled by Python's ``random``, as torchvision does).
 
     Example:
         >>> from embervision.transforms import RandomOrder, Lambda
@@ -167,13 +204,16 @@ class RandomOrder(RandomTransforms):
     """
 
     def __call__(self, img):
-        for i in ember.randperm(len(self.transforms)).tolist():
+        order = list(range(len(self.transforms)))
+        random.shuffle(order)
+        for i in order:
             img = self.transforms[i](img)
         return img
 
 
 class RandomChoice(RandomTransforms):
-    """Apply one transform picked at random (weights ``p``, uniform by default).
+    """Apply one transform picked at random (weights ``p``, uniform by default), by Python's
+    ``random.choices`` as torchvision does.
 
     Example:
         >>> from embervision.transforms import RandomChoice, Lambda
@@ -183,13 +223,14 @@ class RandomChoice(RandomTransforms):
 
     def __init__(self, transforms, p=None):
         super().__init__(transforms)
+        if p is not None and not isinstance(p, Sequence):
+            raise TypeError("Argument p should be a sequence")
         if p is not None and len(p) != len(transforms):
             raise ValueError(f"Length of p doesn't match the number of transforms: {len(p)} != {len(transforms)}")
         self.p = p
 
     def __call__(self, *args):
-        weights = ember.tensor(self.p if self.p is not None else [1.0] * len(self.transforms), dtype=ember.float64)
-        return self.transforms[int(ember.multinomial(weights, 1).item())](*args)
+        return random.choices(self.transforms, weights=self.p)[0](*args)
 
     def __repr__(self):
         return f"{super().__repr__()}(p={self.p})"
@@ -429,10 +470,9 @@ class RandomResizedCrop(nn.Module):
         """``(top, left, height, width)`` of a random crop with area fraction in ``scale`` and aspect in ``ratio``."""
         _, height, width = F.get_dimensions(img)
         area = height * width
-        log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
         for _ in range(10):
             target = area * _uniform(scale[0], scale[1])
-            aspect = math.exp(_uniform(log_lo, log_hi))
+            aspect = _log_uniform_ratio(ratio)
             w = int(round(math.sqrt(target * aspect)))
             h = int(round(math.sqrt(target / aspect)))
             if 0 < w <= width and 0 < h <= height:
@@ -498,24 +538,41 @@ class TenCrop(nn.Module):
         return f"{type(self).__name__}(size={self.size}, vertical_flip={self.vertical_flip})"
 
 
-def _flip(name, fn, doc):
-    class Flip(nn.Module):
-        def __init__(self, p=0.5):
-            super().__init__()
-            self.p = p
+def _maybe(name, fn, doc, arg=None, draw_item=False):
+    """A transform class applying ``fn`` (with its one argument ``arg``, if any) with probability ``p``.
 
-        def forward(self, img):
-            return fn(img) if _chance(self.p) else img
+    Each call makes one ``rand(1)`` draw, compared with ``p`` as a tensor (the flips) or, with
+    ``draw_item``, as a Python float (``torch.rand(1).item() < p``: the colour ones), as torchvision does.
+    """
+    def forward(self, img):
+        u = ember.rand(1)
+        if not (u.item() < self.p if draw_item else bool(u < self.p)):
+            return img
+        return fn(img) if arg is None else fn(img, getattr(self, arg))
+
+    if arg is None:
+        def __init__(self, p=0.5):
+            nn.Module.__init__(self)
+            self.p = p
 
         def __repr__(self):
             return f"{type(self).__name__}(p={self.p})"
+    else:
+        def __init__(self, value, p=0.5):
+            nn.Module.__init__(self)
+            setattr(self, arg, value)
+            self.p = p
 
-    Flip.__name__ = Flip.__qualname__ = name
-    Flip.__doc__ = doc
-    return Flip
+        def __repr__(self):
+            return f"{type(self).__name__}({arg}={getattr(self, arg)},p={self.p})"
+
+    cls = type(name, (nn.Module,), {"__init__": __init__, "forward": forward, "__repr__": __repr__, "__doc__": doc,
+                                    "__module__": __name__})
+    cls.__qualname__ = name
+    return cls
 
 
-RandomHorizontalFlip = _flip("RandomHorizontalFlip", F.hflip, """Flip left-right with probability ``p``.
+RandomHorizontalFlip = _maybe("RandomHorizontalFlip", F.hflip, """Flip left-right with probability ``p``.
 
     Example:
         >>> import ember
@@ -523,7 +580,7 @@ RandomHorizontalFlip = _flip("RandomHorizontalFlip", F.hflip, """Flip left-right
         >>> RandomHorizontalFlip(p=1.0)(ember.tensor([[[1, 2]]])).tolist()
         [[[2, 1]]]
     """)
-RandomVerticalFlip = _flip("RandomVerticalFlip", F.vflip, """Flip top-bottom with probability ``p``.
+RandomVerticalFlip = _maybe("RandomVerticalFlip", F.vflip, """Flip top-bottom with probability ``p``.
 
     Example:
         >>> import ember
@@ -531,6 +588,58 @@ RandomVerticalFlip = _flip("RandomVerticalFlip", F.vflip, """Flip top-bottom wit
         >>> RandomVerticalFlip(p=1.0)(ember.tensor([[[1], [2]]])).tolist()
         [[[2], [1]]]
     """)
+RandomInvert = _maybe("RandomInvert", F.invert, """Invert the colours with probability ``p``.
+
+    Example:
+        >>> import ember
+        >>> from embervision.transforms import RandomInvert
+        >>> RandomInvert(p=1.0)(ember.tensor([[[0, 55]]], dtype=ember.uint8)).tolist()
+        [[[255, 200]]]
+    """, draw_item=True)
+RandomPosterize = _maybe("RandomPosterize", F.posterize, """Keep the ``bits`` high bits of each channel with
+    probability ``p``.
+
+    Example:
+        >>> import ember
+        >>> from embervision.transforms import RandomPosterize
+        >>> RandomPosterize(2, p=1.0)(ember.tensor([[[255, 100]]], dtype=ember.uint8)).tolist()
+        [[[192, 64]]]
+    """, arg="bits", draw_item=True)
+RandomSolarize = _maybe("RandomSolarize", F.solarize, """Invert the pixels at or above ``threshold`` with
+    probability ``p``.
+
+    Example:
+        >>> import ember
+        >>> from embervision.transforms import RandomSolarize
+        >>> RandomSolarize(128, p=1.0)(ember.tensor([[[100, 200]]], dtype=ember.uint8)).tolist()
+        [[[100, 55]]]
+    """, arg="threshold", draw_item=True)
+RandomAdjustSharpness = _maybe("RandomAdjustSharpness", F.adjust_sharpness, """Adjust the sharpness by
+    ``sharpness_factor`` with probability ``p``.
+
+    Example:
+        >>> import ember
+        >>> from embervision.transforms import RandomAdjustSharpness
+        >>> RandomAdjustSharpness(2.0, p=1.0)(ember.rand(3, 5, 5)).shape
+        ember.Size([3, 5, 5])
+    """, arg="sharpness_factor", draw_item=True)
+RandomAutocontrast = _maybe("RandomAutocontrast", F.autocontrast, """Stretch each channel to the full range with
+    probability ``p``.
+
+    Example:
+        >>> import ember
+        >>> from embervision.transforms import RandomAutocontrast
+        >>> RandomAutocontrast(p=1.0)(ember.tensor([[[0.25, 0.5]]])).tolist()
+        [[[0.0, 1.0]]]
+    """, draw_item=True)
+RandomEqualize = _maybe("RandomEqualize", F.equalize, """Equalize the histogram with probability ``p``.
+
+    Example:
+        >>> import ember
+        >>> from embervision.transforms import RandomEqualize
+        >>> RandomEqualize(p=0.0)(ember.tensor([[[1, 2]]], dtype=ember.uint8)).tolist()
+        [[[1, 2]]]
+    """, draw_item=True)
 
 
 class RandomRotation(nn.Module):
@@ -555,9 +664,7 @@ class RandomRotation(nn.Module):
         return _uniform(degrees[0], degrees[1])
 
     def forward(self, img):
-        fill = self.fill
-        if isinstance(img, ember.Tensor) and isinstance(fill, numbers.Number):
-            fill = [float(fill)] * F.get_image_num_channels(img)
+        fill = _tensor_fill(img, self.fill)
         return F.rotate(img, self.get_params(self.degrees), self.interpolation, self.expand, self.center, fill)
 
     def __repr__(self):
@@ -615,9 +722,7 @@ class RandomAffine(nn.Module):
         return angle, translations, scale, (shear_x, shear_y)
 
     def forward(self, img):
-        fill = self.fill
-        if isinstance(img, ember.Tensor) and isinstance(fill, numbers.Number):
-            fill = [float(fill)] * F.get_image_num_channels(img)
+        fill = _tensor_fill(img, self.fill)
         params = self.get_params(self.degrees, self.translate, self.scale, self.shear, F.get_image_size(img))
         return F.affine(img, *params, interpolation=self.interpolation, fill=fill, center=self.center)
 
@@ -625,6 +730,109 @@ class RandomAffine(nn.Module):
         parts = [f"degrees={self.degrees}"] + [f"{k}={getattr(self, k)}" for k in ("translate", "scale", "shear")
                                                if getattr(self, k) is not None]
         return f"{type(self).__name__}({', '.join(parts)}, interpolation={self.interpolation.value})"
+
+
+class RandomPerspective(nn.Module):
+    """With probability ``p``, move each corner inwards by up to ``distortion_scale`` of half the
+    size and warp the image to match.
+
+    Example:
+        >>> import ember
+        >>> from embervision.transforms import RandomPerspective
+        >>> RandomPerspective(0.3, p=1.0)(ember.rand(3, 8, 8)).shape
+        ember.Size([3, 8, 8])
+    """
+
+    def __init__(self, distortion_scale=0.5, p=0.5, interpolation=InterpolationMode.BILINEAR, fill=0):
+        super().__init__()
+        if fill is None:
+            fill = 0
+        elif not isinstance(fill, (Sequence, numbers.Number)):
+            raise TypeError("Fill should be either a sequence or a number.")
+        self.p, self.distortion_scale, self.fill = p, distortion_scale, fill
+        self.interpolation = InterpolationMode(F._mode(interpolation))
+
+    @staticmethod
+    def get_params(width, height, distortion_scale):
+        """``(startpoints, endpoints)``: the image's corners and where they move ([top-left, top-right,
+        bottom-right, bottom-left]), drawn corner by corner, x then y."""
+        dx, dy = int(distortion_scale * (width // 2)), int(distortion_scale * (height // 2))
+        near_x, far_x = (0, dx + 1), (width - dx - 1, width)
+        near_y, far_y = (0, dy + 1), (height - dy - 1, height)
+        endpoints = [[_randint(*xs), _randint(*ys)]
+                     for xs, ys in ((near_x, near_y), (far_x, near_y), (far_x, far_y), (near_x, far_y))]
+        return [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], endpoints
+
+    def forward(self, img):
+        fill = _tensor_fill(img, self.fill)
+        if _chance(self.p):
+            _, h, w = F.get_dimensions(img)
+            startpoints, endpoints = self.get_params(w, h, self.distortion_scale)
+            return F.perspective(img, startpoints, endpoints, self.interpolation, fill)
+        return img
+
+    def __repr__(self):
+        return f"{type(self).__name__}(p={self.p})"
+
+
+def _float_pair(value, name):
+    """A float or a sequence of two floats -> [v0, v1] (ElasticTransform's alpha and sigma)."""
+    if not isinstance(value, (float, Sequence)):
+        raise TypeError(f"{name} should be float or a sequence of floats. Got {type(value)}")
+    if isinstance(value, float):
+        return [value, value]
+    if len(value) != 2:
+        raise ValueError(f"If {name} is a sequence its length should be 2. Got {len(value)}")
+    if not all(isinstance(v, float) for v in value):
+        raise TypeError(f"{name} should be a sequence of floats. Got {[type(v) for v in value]}")
+    return list(value)
+
+
+class ElasticTransform(nn.Module):
+    """Displace the pixels by smooth random fields: uniform noise in [-1, 1] per pixel and axis,
+    blurred by a Gaussian of ``sigma`` and scaled by ``alpha`` (pixels of displacement).
+
+    Example:
+        >>> import ember
+        >>> from embervision.transforms import ElasticTransform
+        >>> ElasticTransform(alpha=20.0, sigma=2.0)(ember.rand(3, 24, 24)).shape
+        ember.Size([3, 24, 24])
+    """
+
+    def __init__(self, alpha=50.0, sigma=5.0, interpolation=InterpolationMode.BILINEAR, fill=0):
+        super().__init__()
+        self.alpha, self.sigma = _float_pair(alpha, "alpha"), _float_pair(sigma, "sigma")
+        self.interpolation = InterpolationMode(F._mode(interpolation))
+        if isinstance(fill, (int, float)):
+            fill = [float(fill)]
+        elif isinstance(fill, (list, tuple)):
+            fill = [float(f) for f in fill]
+        else:
+            raise TypeError(f"fill should be int or float or a list or tuple of them. Got {type(fill)}")
+        self.fill = fill
+
+    @staticmethod
+    def get_params(alpha, sigma, size):
+        """The displacement field (1 x H x W x 2) for an image of ``size`` (H, W): x then y, each
+        ``rand`` in [-1, 1], blurred (kernel ``int(8 sigma + 1)`` made odd) and scaled by alpha / (W, H)."""
+        fields = []
+        for a, s, n in zip(alpha, sigma, size[::-1], strict=True):
+            d = ember.rand([1, 1] + list(size)) * 2 - 1
+            if s > 0.0:
+                k = int(8 * s + 1)
+                k += 1 - k % 2
+                d = F.gaussian_blur(d, [k, k], sigma)
+            fields.append(d * a / n)
+        return ember.cat(fields, 1).permute([0, 2, 3, 1])
+
+    def forward(self, tensor):
+        _, h, w = F.get_dimensions(tensor)
+        displacement = self.get_params(self.alpha, self.sigma, [h, w])
+        return F.elastic_transform(tensor, displacement, self.interpolation, self.fill)
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(alpha={self.alpha}, sigma={self.sigma}, interpolation={self.interpolation}, "
+                f"fill={self.fill})")
 
 
 # --- colour --------------------------------------------------------------------------------------
@@ -783,15 +991,14 @@ class RandomErasing(nn.Module):
         """``(top, left, height, width, values)`` of the rectangle to erase (the whole image if none fits)."""
         c, h, w = img.shape[-3:]
         area = h * w
-        log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
         for _ in range(10):
             erase_area = area * _uniform(scale[0], scale[1])
-            aspect = math.exp(_uniform(log_lo, log_hi))
+            aspect = _log_uniform_ratio(ratio)
             eh, ew = int(round(math.sqrt(erase_area * aspect))), int(round(math.sqrt(erase_area / aspect)))
             if not (eh < h and ew < w):
                 continue
-            if value is None:
-                v = ember.randn(c, eh, ew, dtype=img.dtype).to(img.device)
+            if value is None:  # float32 normals on the CPU generator, whatever the image
+                v = ember.empty([c, eh, ew], dtype=ember.float32).normal_().to(img.device, img.dtype)
             else:
                 v = ember.tensor(value, dtype=img.dtype, device=img.device).reshape(-1, 1, 1)
             return _randint(0, h - eh + 1), _randint(0, w - ew + 1), eh, ew, v
