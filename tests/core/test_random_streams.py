@@ -79,8 +79,8 @@ def test_uniform_draws_follow_the_mersenne_words(host_device):
 def test_uniform_bounds_are_cast_to_the_dtype_first():
     ember.manual_seed(3)
     got = ember.empty(6).uniform_(-1 / 3, 2 / 3)._host()
-    lo, hi = float(np.float32(-1 / 3)), float(np.float32(2 / 3))
-    want = (Reference(3).floats(6).astype(np.float64) * (hi - lo) + lo).astype(np.float32)
+    lo, hi = np.float32(-1 / 3), np.float32(2 / 3)  # the width, too, is taken in float32
+    want = (Reference(3).floats(6).astype(np.float64) * float(hi - lo) + float(lo)).astype(np.float32)
     np.testing.assert_array_equal(got, want)
 
 

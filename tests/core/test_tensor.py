@@ -1,6 +1,7 @@
 """Core Tensor behaviour: creation and dtype inference, devices, conversions, interop, dtype info, RNG."""
 
 import pickle
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -262,3 +263,25 @@ def test_tensor_is_not_constructible_directly():
     with pytest.raises(TypeError, match="use ember.tensor"):
         ember.Tensor([1.0])
     assert ember.is_tensor(ember.ones(1)) and not ember.is_tensor([1.0])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("args", [(0, 0.3, 31), (-2.5, 7.1, 1000), (1, 0, 7), (0, 255, 31), (3, 3, 1)])
+def test_linspace_rounds_like_torch(args, dtype):
+    """A step in the dtype; the first half counts up from start, the rest down from end, each value rounded once."""
+    start, end, steps = args
+    real = getattr(np, dtype)
+    step = real(real(real(end) - real(start)) / real(max(steps - 1, 1)))
+    want = [real(Fraction(float(real(start))) + Fraction(float(step)) * i) if i < steps // 2
+            else real(Fraction(float(real(end))) - Fraction(float(step)) * (steps - 1 - i)) for i in range(steps)]
+    got = ember.linspace(start, end, steps, dtype=getattr(ember, dtype))._host()
+    np.testing.assert_array_equal(got, np.array(want, dtype=dtype))
+    assert got[0] == real(start) and got[-1] == real(end)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_linspace_equals_torchs(dtype):
+    torch = pytest.importorskip("torch")
+    for start, end, steps in [(0, 0.3, 31), (0.1, 0.7, 10001), (-1e3, 3e-3, 77)]:
+        got = ember.linspace(start, end, steps, dtype=getattr(ember, dtype))._host()
+        np.testing.assert_array_equal(got, torch.linspace(start, end, steps, dtype=getattr(torch, dtype)).numpy())

@@ -552,25 +552,8 @@ def test_auto_augment_policies_and_pixels():
 
 
 def _dirichlet(lib, concentration):
-    """torch's CPU Dirichlet sampler, or Ember's twin of it."""
-    return lib._sample_dirichlet(concentration) if lib is not ember else AA._sample_dirichlet(concentration)
-
-
-def test_dirichlet_and_gamma_draws(lib):
-    for seed in range(30):
-        for alpha in ([1.0, 1.0], [0.3, 0.3, 0.3], [2.5, 0.7, 4.0]):
-            rows = [alpha, alpha[::-1]]
-            ember.manual_seed(seed)
-            got, got_next = AA._sample_dirichlet(ember.tensor(rows)).numpy(), ember.rand(1).item()
-            lib.manual_seed(seed)
-            want, want_next = _dirichlet(lib, lib.tensor(rows)).numpy(), lib.rand(1).item()
-            np.testing.assert_array_equal(got, want)
-            assert got.dtype == np.float32 and got_next == want_next
-    ember.manual_seed(0)  # Gamma(a) has mean a; Dirichlet rows sum to one
-    for a in (0.4, 1.0, 3.0):
-        draws = np.array([AA._standard_gamma(a) for _ in range(3000)])
-        assert abs(draws.mean() - a) < 4 * math.sqrt(a / 3000) and (draws > 0).all()
-    np.testing.assert_allclose(AA._sample_dirichlet(ember.tensor([[0.5] * 4] * 3)).numpy().sum(1), 1.0, rtol=1e-6)
+    """torch's CPU Dirichlet sampler (ember's draws the same: tests/core/test_random_samplers_torch.py)."""
+    return lib._sample_dirichlet(concentration)
 
 
 def replay_augmix(lib, space, n_chains, depth, severity, alpha):
@@ -619,8 +602,8 @@ def test_augmix_mixes_by_the_drawn_weights(monkeypatch):
         ember.manual_seed(seed)
         got = T.AugMix(mixture_width=2, chain_depth=1)(x)
         ember.manual_seed(seed)
-        m = AA._sample_dirichlet(ember.tensor([[1.0, 1.0]])).numpy()[0]
-        w = AA._sample_dirichlet(ember.tensor([[1.0, 1.0]])).numpy()[0] * m[1]
+        m = ember._sample_dirichlet(ember.tensor([[1.0, 1.0]])).numpy()[0]
+        w = ember._sample_dirichlet(ember.tensor([[1.0, 1.0]])).numpy()[0] * m[1]
         want = m[0] * x.numpy().astype(np.float32) + np.float32(w[0] * 100) + np.float32(w[1] * 100)
         assert got.dtype is ember.uint8
         assert np.abs(got.numpy().astype(int) - want.astype(np.uint8)).max() <= 1

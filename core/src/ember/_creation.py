@@ -381,8 +381,23 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
         raise RuntimeError("linspace: number of steps must be non-negative")
     dtype = _float_or(dtype)
     be, dev = _target(device)
-    t = _from_host(_np.linspace(float(start), float(end), int(steps)), dtype, be, dev)
+    values = _torch_linspace(start, end, int(steps), dtype) if dtype.category == 2 else \
+        _np.linspace(start, end, int(steps))
+    t = _from_host(values, dtype, be, dev)
     return t.requires_grad_() if requires_grad else t
+
+
+def _torch_linspace(start, end, steps, dtype):
+    """torch's float linspace, value for value: a step in the dtype, then ``start + step * i`` for the
+    first half and ``end - step * (steps - 1 - i)`` for the rest (so both ends are exact)."""
+    real = _np.float64 if dtype is _dtype.float64 else _np.float32
+    start, end = real(start), real(end)
+    step = real(real(end - start) / real(max(steps - 1, 1)))
+    # each value is rounded once (a fused multiply-add): the product is exact in extended precision
+    i = _np.arange(steps, dtype=_np.longdouble)
+    head = _np.longdouble(start) + _np.longdouble(step) * i
+    tail = _np.longdouble(end) - _np.longdouble(step) * (steps - 1 - i)
+    return _np.where(i < steps // 2, head, tail).astype(real)
 
 
 @export(method=False)

@@ -287,6 +287,8 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None):
         >>> x = ember.empty(3).uniform_(-1, 1); bool(((x >= -1) & (x < 1)).all())
         True
     """
+    if from_ > to:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_:g} > to={to:g}")
     g = _gen(generator, self.device)
     return self._fill_from(g._engine.uniform(tuple(self.shape), self.dtype, from_, to), "uniform_")
 

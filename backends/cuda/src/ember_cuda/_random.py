@@ -2,7 +2,8 @@
 
 Every draw uses a fresh Philox stream keyed by ``(seed, draw number)``: the whole
 state is those two integers, so ``get_state``/``set_state`` round-trip exactly and
-the same seed gives the same numbers on every run.
+the same seed gives the same numbers on every run. Gamma, Poisson and binomial samples are
+numpy's, drawn from the engine's host generator and moved to the GPU.
 """
 
 from __future__ import annotations
@@ -71,3 +72,24 @@ class CuPyEngine:
 
     def exponential(self, shape, dtype, lambd=1.0):
         return self._floats(lambda rs, d: rs.exponential(1.0 / lambd, size=shape, dtype=d), dtype)
+
+    def _to_device(self, x, dtype):
+        with cupy.cuda.Device(self.index):
+            return cupy.asarray(numpy.asarray(x, dtype=self.backend.native_dtype(dtype)))
+
+    def gamma(self, alpha, dtype):
+        """``Gamma(alpha, 1)`` samples for a host array ``alpha``, at least the smallest normal number."""
+        tiny = numpy.finfo(self.backend.native_dtype(dtype)).tiny
+        return self._to_device(numpy.maximum(self._host.standard_gamma(alpha), tiny), dtype)
+
+    def poisson(self, rates, dtype):
+        """Poisson samples for a host array of non-negative ``rates``."""
+        if not (numpy.asarray(rates) >= 0).all():  # also catches NaN
+            raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+        return self._to_device(self._host.poisson(rates), dtype)
+
+    def binomial(self, count, prob, dtype):
+        """Binomial samples for same-shaped host arrays: ``prob`` clamped to ``[0, 1]``, NaN where it is NaN."""
+        p = numpy.nan_to_num(numpy.clip(prob, 0.0, 1.0))
+        k = self._host.binomial(numpy.floor(count).astype(numpy.int64), p).astype(numpy.float64)
+        return self._to_device(numpy.where(numpy.isnan(prob), numpy.nan, k), dtype)

@@ -13,7 +13,12 @@ of the seed; ``random64`` joins two words, the first as the high half. Its sampl
   the next draw (the generator's one-value cache);
 * Bernoulli: a uniform (double for a scalar or float64 probability, float otherwise) ``< p``;
 * exponential: ``-log1p(-u) / lambda`` on a double uniform; permutations: Fisher-Yates
-  with ``word % (n - i)``.
+  with ``word % (n - i)``;
+* gamma, Poisson, binomial (``_samplers.py``): one element after another in C order, each
+  drawing double uniforms (and scalar-path normals, sharing the one-value cache) until its
+  rejection loop accepts: Marsaglia-Tsang gamma, Poisson by multiplied uniforms below rate
+  10 and transformed rejection (PTRS) above, binomial by geometric waiting times below
+  ``n * min(p, 1 - p) = 10`` and BTRS above, with torch's float/double roundings.
 
 So ``ember.manual_seed(s)`` followed by the same calls gives the same numbers as torch on
 the CPU, bit for bit; float32 normals of 16 or more repeat the roundings of torch's x86 vector
@@ -33,6 +38,7 @@ import math
 import numpy as _np
 
 from .. import _dtype
+from . import _samplers
 from ._box_muller import box_muller16_float
 
 _HOST = {d: _np.dtype(d.name) for d in _dtype.ALL if d is not _dtype.bfloat16}
@@ -61,7 +67,8 @@ def _box_muller16(u, mean, std, double):
 class HostEngine:
     """Random numbers drawn on the host by torch's CPU algorithms (see the module doc), then
     moved to the device. The engine contract: ``seed``, ``get_state``/``set_state``,
-    ``uniform``, ``normal``, ``integers``, ``permutation``, ``bernoulli``, ``exponential``, ``host``.
+    ``uniform``, ``normal``, ``integers``, ``permutation``, ``bernoulli``, ``exponential``, ``gamma``,
+    ``poisson``, ``binomial``, ``host``.
 
     Example:
         >>> e = HostEngine(None, 0, None)
@@ -102,12 +109,13 @@ class HostEngine:
             return (self._words64(n) & _MASK53).astype(_np.float64) * 2.0 ** -53
         return (self._words(n) & _MASK24).astype(_np.float32) * _np.float32(2.0 ** -24)
 
-    def _scalar_normal(self):
-        """One standard normal by the scalar path, using and refilling the one-value cache."""
+    def _scalar_normal(self, uniform=None):
+        """One standard normal by the scalar path, using and refilling the one-value cache
+        (its two double uniforms from ``uniform()`` when given)."""
         if self.cached_normal is not None:
             z, self.cached_normal = self.cached_normal, None
             return z
-        u1, u2 = self._unit(2, True)
+        u1, u2 = self._unit(2, True) if uniform is None else (uniform(), uniform())
         radius, theta = math.sqrt(-2.0 * math.log1p(-u2)), 2.0 * math.pi * u1
         self.cached_normal = radius * math.sin(theta)
         return radius * math.cos(theta)
@@ -135,11 +143,12 @@ class HostEngine:
 
     def _uniform(self, shape, dtype, low, high):
         double = dtype is _dtype.float64
-        if not double:  # torch casts the bounds to the tensor's type first
-            nd = _HOST.get(dtype, _np.dtype(_np.float32))
-            low, high = float(nd.type(low)), float(nd.type(high))
+        width = high - low
+        if not double:  # torch casts the bounds to the tensor's type first and takes their difference there
+            real = _np.float32
+            low, width = float(real(low)), float(real(real(high) - real(low)))
         u = self._unit(math.prod(shape), double).astype(_np.float64)
-        return (u * (high - low) + low).reshape(shape)
+        return (u * width + low).reshape(shape)
 
     def _normal(self, shape, dtype, mean, std):
         n = math.prod(shape)
@@ -182,6 +191,66 @@ class HostEngine:
     def exponential(self, shape, dtype, lambd=1.0):
         u = self._unit(math.prod(shape), True)
         return self._out((-1.0 / lambd * _np.log1p(-u)).reshape(shape), dtype)
+
+    def gamma(self, alpha, dtype):
+        """``Gamma(alpha, 1)`` samples (``torch._standard_gamma``) for a host array ``alpha`` of ``dtype``'s type.
+
+        Example:
+            >>> import ember, numpy
+            >>> e = HostEngine(None, 0, None)
+            >>> e.gamma(numpy.array([0.5, 2.0, 9.0]), ember.float64).round(4).tolist()  # as torch draws them
+            [0.0008, 0.6315, 9.1474]
+        """
+        return self._out(self._per_element(_samplers.gamma, dtype, alpha), dtype)
+
+    def poisson(self, rates, dtype):
+        """Poisson samples (``torch.poisson``) for a host array of non-negative ``rates``.
+
+        Example:
+            >>> import ember, numpy
+            >>> HostEngine(None, 0, None).poisson(numpy.array([0.0, 3.0, 40.0]), ember.float64).tolist()
+            [0.0, 6.0, 37.0]
+        """
+        return self._out(self._per_element(_samplers.poisson, dtype, rates), dtype)
+
+    def binomial(self, count, prob, dtype):
+        """Binomial samples (``torch.binomial``) for same-shaped host arrays ``count`` and ``prob``.
+
+        Example:
+            >>> import ember, numpy
+            >>> e = HostEngine(None, 0, None)
+            >>> e.binomial(numpy.array([10.0, 100.0, 5.0]), numpy.array([0.3, 0.6, 1.0]), ember.float64).tolist()
+            [6.0, 62.0, 5.0]
+        """
+        return self._out(self._per_element(_samplers.binomial, dtype, count, prob), dtype)
+
+    def _per_element(self, sampler, dtype, *params):
+        """``sampler(uniform, normal, number, *values)`` for each element of ``params`` in C order, as
+        ``dtype``'s host array. Uniforms are read ahead in blocks; the generator is then left just past
+        the ones used."""
+        double = dtype is _dtype.float64
+        number = float if double else _np.float32  # the kernel's scalar_t
+        columns = [_np.asarray(p, dtype=_np.float64 if double else _np.float32).reshape(-1).tolist() for p in params]
+        shape = _np.shape(params[0])
+        start, block, used = self.bits.state, [], [0, 0]  # used: uniforms before this block, position in it
+
+        def uniform():
+            if used[1] == len(block):
+                used[0] += len(block)
+                block[:] = self._unit(max(64, 2 * len(block)), True).tolist()
+                used[1] = 0
+            used[1] += 1
+            return block[used[1] - 1]
+
+        def normal():
+            return self._scalar_normal(uniform)
+
+        try:
+            values = [sampler(uniform, normal, number, *map(number, args)) for args in zip(*columns, strict=True)]
+        finally:  # also when a sampler raises part way, as torch's kernel does
+            self.bits.state = start
+            self.bits.random_raw(2 * (used[0] + used[1]))
+        return _np.asarray(values, dtype=_np.float64 if double else _np.float32).reshape(shape)
 
     def host(self):
         """A numpy Generator drawing from this engine's stream (for samplers torch has no twin of)."""

@@ -1,9 +1,4 @@
-"""The binomial distribution.
-
-Sampling: inversion by sequential search where ``n * min(p, 1-p) < 10``, Hormann's transformed
-rejection (BTRS, J. Stat. Comput. Simul. 46, 1993) otherwise; ``p > 1/2`` samples ``n - k`` of
-the mirrored distribution.
-"""
+"""The binomial distribution; samples are ``ember.binomial``'s (torch's draws on the host)."""
 
 from __future__ import annotations
 
@@ -12,63 +7,9 @@ import ember
 from .._tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import ProbsOrLogits, broadcast_all, invert_discrete, rejection_sample, softplus, uniform_like
+from .utils import ProbsOrLogits, broadcast_all, softplus
 
 __all__ = ["Binomial"]
-
-_INVERSION_BELOW = 10.0
-
-
-def _btrs(n, p):
-    """Binomial samples for ``n * p >= 10`` and ``p <= 1/2`` by transformed rejection."""
-    q = 1 - p
-    spq = (n * p * q).sqrt()
-    b = 1.15 + 2.53 * spq
-    a = -0.0873 + 0.0248 * b + 0.01 * p
-    c = n * p + 0.5
-    alpha = (2.83 + 5.1 / b) * spq
-    v_r = 0.92 - 4.2 / b
-    m = ((n + 1) * p).floor()
-    log_odds = (p / q).log()
-    log_h_m = (m + 1).lgamma() + (n - m + 1).lgamma()
-
-    def propose():
-        u = uniform_like(n.shape, n) - 0.5
-        v = uniform_like(n.shape, n)
-        us = 0.5 - u.abs()
-        k = ((2 * a / us + b) * u + c).floor()
-        inside = (k >= 0) & (k <= n)
-        quick = (us >= 0.07) & (v <= v_r)
-        log_v = (v * alpha / (a / (us * us) + b)).log()
-        exact = log_v <= log_h_m - (k + 1).lgamma() - (n - k + 1).lgamma() + (k - m) * log_odds
-        return k, inside & (quick | exact)
-
-    return rejection_sample(propose, n)
-
-
-def binomial_sample(total_count, probs):
-    """Binomial samples, one per element of the (same-shaped) ``total_count`` and ``probs``.
-
-    Example:
-        >>> import ember
-        >>> from ember.distributions.binomial import binomial_sample
-        >>> binomial_sample(ember.tensor([5.0, 5.0]), ember.tensor([0.0, 1.0]))
-        tensor([0., 5.])
-    """
-    with ember.no_grad():
-        n = total_count
-        flip = probs > 0.5
-        p = ember.where(flip, 1 - probs, probs)
-        small = n * p < _INVERSION_BELOW
-        k = ember.zeros_like(p)
-        if bool(small.any()):
-            ps = ember.where(small, p, 0.0)
-            odds = ps / (1 - ps)
-            k = invert_discrete(uniform_like(p.shape, p), (1 - ps) ** n, lambda j: (n - j + 1) / j * odds, limit=n)
-        if not bool(small.all()):
-            big = ember.where(small, 20.0, n), ember.where(small, 0.5, p)
-            k = ember.where(small, k, _btrs(*big))
-        return ember.where(flip, n - k, k)
 
 
 class Binomial(ProbsOrLogits, Distribution):
@@ -110,7 +51,8 @@ class Binomial(ProbsOrLogits, Distribution):
 
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        return binomial_sample(self.total_count.expand(shape), self.probs.detach().expand(shape))
+        with ember.no_grad():
+            return ember.binomial(self.total_count.expand(shape), self.probs.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:

@@ -6,19 +6,76 @@ import numbers
 
 import ember
 
-from .._tensor import Size
+from .._tensor import Size, apply
+from ..autograd.node import Op
 from . import constraints
 from .distribution import Distribution
-from .gamma import standard_gamma
-from .utils import broadcast_all, clamp_value
+from .gamma import _tensor_like, draw_gamma, regularized_gamma
+from .utils import broadcast_all
 
 __all__ = ["Dirichlet", "Beta"]
+
+
+def _torch_row_sum(xp, g):
+    """``g.sum(-1, keepdim=True)`` added in the order of torch's x86 CPU kernel: 4-lane vectors into 4
+    accumulators, the accumulators together, the leftover scalars, then the 4 lanes (rows under 256;
+    longer rows take ``xp.sum``, within an ulp of torch's further cascaded order)."""
+    k = g.shape[-1]
+    if k >= 256:
+        return xp.sum(g, axis=-1, keepdims=True)
+    vectors = [g[..., i:i + 4] for i in range(0, k - k % 4, 4)]
+    acc = [None] * 4
+    for i, v in enumerate(vectors[:len(vectors) - len(vectors) % 4]):
+        acc[i % 4] = v if acc[i % 4] is None else acc[i % 4] + v
+    for v in vectors[len(vectors) - len(vectors) % 4:]:
+        acc[0] = v if acc[0] is None else acc[0] + v
+    lanes = None
+    for a in acc:
+        lanes = a if lanes is None else lanes if a is None else lanes + a
+    total = None
+    columns = [g[..., j:j + 1] for j in range(k - k % 4, k)] + ([lanes[..., j:j + 1] for j in range(4)] if vectors else [])
+    for c in columns:
+        total = c if total is None else total + c
+    return total
+
+
+class DirichletSample(Op):
+    """Float64 gamma draws ``g`` normalised along the last dim as torch does (in float64, then cast and
+    clamped to ``[tiny, 1)``), with the gradient of ``g / g.sum(-1)`` through the gammas' implicit gradients."""
+
+    def forward(self, be, a, g):
+        xp = be.xp
+        info = xp.finfo(a.dtype)
+        x = xp.astype(g / _torch_row_sum(xp, g), a.dtype)
+        self.xp, self.a, self.g = xp, a, xp.maximum(xp.astype(g, a.dtype), info.smallest_normal)
+        return xp.minimum(xp.maximum(x, info.smallest_normal), 1 - info.eps / 2)
+
+    def backward(self, grad):
+        _, dg_da = regularized_gamma(self.xp, self.a, self.g)
+        g = _tensor_like(self.g, grad)
+        total = g.sum(-1, keepdim=True)
+        return _tensor_like(dg_da, grad) / total * (grad - (grad * g).sum(-1, keepdim=True) / total), None
+
+
+def dirichlet_sample(concentration, generator=None):
+    """``Dirichlet(concentration)`` samples along the last dim, differentiable in ``concentration``.
+
+    The gammas are drawn in float64 from the generator's engine, as torch's ``_sample_dirichlet`` does.
+
+    Example:
+        >>> import ember
+        >>> from ember.distributions.dirichlet import dirichlet_sample
+        >>> c = ember.tensor([1.0, 2.0], requires_grad=True)
+        >>> x = dirichlet_sample(c); x[0].backward(); c.grad.shape, round(x.sum().item(), 5)
+        (ember.Size([2]), 1.0)
+    """
+    return apply(DirichletSample, (concentration, draw_gamma(concentration, generator, ember.float64)))
 
 
 class Dirichlet(Distribution):
     """The Dirichlet distribution over probability vectors, with ``concentration`` along the last dim.
 
-    Samples normalise independent gamma draws, so they are reparameterised.
+    Samples normalise independent gamma draws (torch's, on the host), so they are reparameterised.
 
     Example:
         >>> import ember
@@ -39,11 +96,7 @@ class Dirichlet(Distribution):
         super().__init__(concentration.shape[:-1], concentration.shape[-1:], validate_args=validate_args)
 
     def rsample(self, sample_shape=Size()):
-        shape = self._extended_shape(sample_shape)
-        g = standard_gamma(self.concentration.expand(shape))
-        x = g / g.sum(-1, keepdim=True)
-        info = ember.finfo(x.dtype)
-        return clamp_value(x, low=info.tiny, high=1 - info.eps)
+        return dirichlet_sample(self.concentration.expand(self._extended_shape(sample_shape)))
 
     def log_prob(self, value):
         if self._validate_args:

@@ -1,7 +1,8 @@
 """The gamma distribution (and chi-squared), with reparameterised samples.
 
-Sampling: Marsaglia and Tsang's squeeze-rejection method (ACM TOMS 26, 2000), boosted by
-``x_a = x_{a+1} * u**(1/a)`` for shapes ``a < 1``. Gradients of samples: the implicit
+Sampling: torch's kernel through the generator's engine (Marsaglia and Tsang's squeeze-rejection
+method, ACM TOMS 26, 2000, boosted by ``x_a = x_{a+1} * u**(1/a)`` for shapes ``a < 1``; see
+``ember/backends/_samplers.py``), so the host draws are torch's. Gradients of samples: the implicit
 reparameterisation ``dx/da = -(dF/da) / (dF/dx)`` of the CDF ``F(x; a) = P(a, x)`` held fixed
 (Figurnov et al., 2018), with ``dP/da`` computed exactly from the series of ``P`` (``x < a+1``)
 or the differentiated continued fraction of ``Q = 1 - P`` (``x >= a+1``). These gradients are
@@ -17,7 +18,7 @@ from ..autograd.node import Op
 from ..ops.special import lgamma_kernel, polygamma_kernel
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all, clamp_value, normal_like, rejection_sample, uniform_like
+from .utils import broadcast_all, clamp_value
 
 __all__ = ["Gamma", "Chi2"]
 
@@ -127,8 +128,10 @@ class GammaCDF(Op):
         return ga, g * density if nx else None
 
 
-def standard_gamma(concentration):
+def standard_gamma(concentration, generator=None):
     """Samples of ``Gamma(concentration, 1)`` (same shape) with implicit reparameterisation gradients.
+
+    The draws are the generator engine's (torch's ``_standard_gamma`` on the host).
 
     Example:
         >>> import ember
@@ -137,24 +140,27 @@ def standard_gamma(concentration):
         >>> x = standard_gamma(a); x.sum().backward(); a.grad.shape
         ember.Size([3])
     """
-    with ember.no_grad():
-        a = concentration.detach()
-        boost = a < 1
-        d = ember.where(boost, a + 1, a) - 1 / 3
-        c = (9 * d).rsqrt()
+    return apply(StandardGammaSample, (concentration, draw_gamma(concentration, generator)))
 
-        def propose():
-            z = normal_like(a.shape, a)
-            u = uniform_like(a.shape, a)
-            v = (1 + c * z) ** 3
-            ok = v > 0
-            v = ember.where(ok, v, 1.0)
-            return d * v, ok & (u.log() < 0.5 * z * z + d - d * v + d * v.log())
 
-        x = rejection_sample(propose, a)
-        if bool(boost.any()):
-            x = ember.where(boost, x * uniform_like(a.shape, a) ** (1 / a), x)
-    return apply(StandardGammaSample, (concentration, x))
+def draw_gamma(concentration, generator=None, dtype=None):
+    """``Gamma(concentration, 1)`` draws (no graph) from the generator's engine, computed in ``dtype``.
+
+    Example:
+        >>> import ember
+        >>> from ember.distributions.gamma import draw_gamma
+        >>> draw_gamma(ember.tensor([0.0])).item() == ember.finfo(ember.float32).tiny  # torch's floor
+        True
+    """
+    from .._random import _gen
+    from ..ops.numeric_extra import _name
+
+    dtype = dtype or concentration.dtype
+    if dtype not in (ember.float32, ember.float64):
+        raise NotImplementedError(f"\"gamma_cpu\" not implemented for '{_name(dtype)}'")
+    engine = _gen(generator, concentration.device)._engine
+    draws = engine.gamma(concentration.detach()._host(), dtype)
+    return _make(draws, concentration._be, concentration.device, dtype)
 
 
 class Gamma(Distribution):

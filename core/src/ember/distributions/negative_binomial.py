@@ -8,7 +8,6 @@ from .._tensor import Size
 from . import constraints
 from .distribution import Distribution
 from .gamma import Gamma
-from .poisson import poisson_sample
 from .utils import ProbsOrLogits, broadcast_all, softplus
 
 __all__ = ["NegativeBinomial"]
@@ -52,7 +51,7 @@ class NegativeBinomial(ProbsOrLogits, Distribution):
     def sample(self, sample_shape=Size()):
         with ember.no_grad():
             rate = Gamma(self.total_count, (-self.logits).exp(), validate_args=False).sample(sample_shape)
-            return poisson_sample(rate)
+            return ember.poisson(rate)
 
     def log_prob(self, value):
         if self._validate_args:

@@ -9,7 +9,7 @@ import ember
 from .._tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .gamma import standard_gamma
+from .gamma import Chi2
 from .utils import broadcast_all, normal_like
 
 __all__ = ["StudentT"]
@@ -51,10 +51,9 @@ class StudentT(Distribution):
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        df = self.df.expand(shape)
-        chi2 = 2 * standard_gamma(0.5 * df)
-        t = normal_like(shape, df) * (chi2 / df).rsqrt()
-        return self.loc + self.scale * t
+        z = normal_like(shape, self.df)  # drawn before the gammas, as torch does
+        chi2 = Chi2(self.df).rsample(sample_shape)
+        return self.loc + self.scale * (z * (chi2 / self.df).rsqrt())
 
     def log_prob(self, value):
         if self._validate_args:

@@ -127,36 +127,6 @@ def clamp_value(x, low=None, high=None):
     return x + (x.detach().clamp(min=low, max=high) - x.detach())
 
 
-def rejection_sample(propose, like):
-    """Run ``propose() -> (candidates, accepted)`` until every position has accepted once."""
-    out = ember.zeros_like(like)
-    done = ember.zeros(like.shape, dtype=ember.bool, device=like.device)
-    while True:
-        cand, ok = propose()
-        out = ember.where(ok & ~done, cand, out)
-        done = done | ok
-        if bool(done.all()):
-            return out
-
-
-def invert_discrete(u, p0, ratio, limit=None):
-    """Inverse-CDF sampling by sequential search: ``p(k) = p(k-1) * ratio(k)`` from ``p(0) = p0``.
-
-    Stops where the cumulative mass passes ``u``, the pmf underflows, or ``k`` reaches ``limit``.
-    """
-    k = ember.zeros_like(u)
-    p, cdf = p0, p0
-    while True:
-        active = (u > cdf) & (p > 0)
-        if limit is not None:
-            active = active & (k < limit)
-        if not bool(active.any()):
-            return k
-        k = k + active.to(k.dtype)
-        p = ember.where(active, p * ratio(k), p)
-        cdf = ember.where(active, cdf + p, cdf)
-
-
 class ProbsOrLogits:
     """Mixin for distributions given by ``probs`` or ``logits``: the other is computed lazily.
 

@@ -1,13 +1,14 @@
-"""Sampling and floating-point helpers: ``poisson``, ``binomial``, ``nextafter``, ``frexp``, ``histogram(dd)``.
+"""Sampling and floating-point helpers: ``poisson``, ``binomial``, ``_standard_gamma``, ``_sample_dirichlet``,
+``nextafter``, ``frexp``, ``histogram(dd)``.
 
-``poisson`` and ``binomial`` draw through the device generator's engine (its host generator), so the
-same seed gives the same draws on a device. The histograms count (or weight) ``lo <= x <= hi``, the last
+The samplers draw through the device generator's engine (``poisson``, ``gamma``, ``binomial``): on the host
+these are torch's CPU kernels, draw for draw. The histograms count (or weight) ``lo <= x <= hi``, the last
 bin closed on the right, like torch; they are not differentiable.
 """
 
 from __future__ import annotations
 
-import numpy as _np  # host-side: sampling from the generator's host stream
+import numpy as _np  # host-side: count validation
 
 from .. import _dtype
 from .._tensor import Tensor, _make, apply
@@ -27,21 +28,16 @@ def _name(d):
     return _TORCH_NAMES.get(d.name, d.name)
 
 
-def _host_draw(be, like, draw):
-    """``draw(host numpy array of like)`` as an array on ``like``'s device, in ``like``'s dtype."""
-    host = be.to_host(like)
-    return be.from_host(_np.asarray(draw(host.astype(_np.float64)), dtype=host.dtype), be.index_of(like))
+def _engine(generator, like):
+    from .._random import _gen
+
+    return _gen(generator, like.device)._engine
 
 
 # --- sampling -------------------------------------------------------------------------------------------
 class Poisson(Op):
-    def forward(self, be, rates, engine):
-        def draw(lam):
-            if not (lam >= 0).all():  # also catches NaN
-                raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-            return engine.host().poisson(lam)
-
-        return _host_draw(be, rates, draw)
+    def forward(self, be, rates, engine, dtype):
+        return engine.poisson(be.to_host(rates), dtype)
 
     def backward(self, g):
         return (g * 0,)  # a sample does not move with its rate (torch's PoissonBackward0 is zero too)
@@ -51,48 +47,71 @@ class Poisson(Op):
 def poisson(input, generator=None):
     """Samples from Poisson distributions with rates ``input`` (same dtype and shape).
 
+    On the host the draws are torch's: the same seed gives the same counts.
+
     Example:
         >>> import ember
-        >>> g = ember.Generator().manual_seed(0)
-        >>> ember.poisson(ember.tensor([0.0, 4.0]), generator=g).shape
-        ember.Size([2])
+        >>> _ = ember.manual_seed(0)
+        >>> ember.poisson(ember.tensor([0.0, 4.0, 40.0]))
+        tensor([ 0.,  7., 41.])
     """
-    from .._random import _gen
-
     if input.dtype.category != 2:
         raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{_name(input.dtype)}'")
-    return apply(Poisson, (input,), _gen(generator, input.device)._engine)
+    return apply(Poisson, (input,), _engine(generator, input), input.dtype)
 
 
 @export(method=False)
 def binomial(count, prob, generator=None):
     """Samples from binomial distributions: successes in ``count`` trials of probability ``prob`` (broadcast).
 
-    Probabilities outside ``[0, 1]`` are clamped, as torch does; counts must be non-negative.
+    Probabilities at or below 0 give 0 and at or above 1 give ``count``, as torch does; counts must be
+    non-negative and finite. On the host the draws are torch's.
 
     Example:
         >>> import ember
         >>> ember.binomial(ember.tensor([10.0, 5.0]), ember.tensor([1.0, 0.0]))
         tensor([10.,  0.])
     """
-    from .._random import _gen
-
     if count.dtype.category != 2:
         raise ValueError(f"binomial only supports floating-point dtypes for count, got: {_name(count.dtype)}")
     if prob.dtype is not count.dtype:
         raise RuntimeError(f"Found dtype {_name(prob.dtype)} but expected {_name(count.dtype)}")
-    be = count._be
-    engine = _gen(generator, count.device)._engine
-    p = be.to_host(prob._data).astype(_np.float64)
+    shape = _np.broadcast_shapes(tuple(count.shape), tuple(prob.shape))
+    n = _np.broadcast_to(count.detach()._host(), shape)
+    if not (n >= 0).all() or not _np.isfinite(n).all():
+        raise RuntimeError("binomial: count must be non-negative and finite")
+    p = _np.broadcast_to(prob.detach()._host(), shape)
+    return _make(_engine(generator, count).binomial(n, p, count.dtype), count._be, count.device, count.dtype)
 
-    def draw(n):
-        if not (n >= 0).all() or not _np.isfinite(n).all():
-            raise RuntimeError("binomial: count must be non-negative and finite")
-        return engine.host().binomial(_np.floor(n).astype(_np.int64), _np.clip(_np.nan_to_num(p), 0.0, 1.0))
 
-    n_shape = _np.broadcast_shapes(tuple(count.shape), tuple(prob.shape))
-    counts = count.detach().expand(n_shape).contiguous()
-    return _make(_host_draw(be, counts._data, draw), be, count.device, count.dtype)
+@export(method=False)
+def _standard_gamma(input, generator=None):
+    """Samples of ``Gamma(input, 1)``, differentiable in ``input`` (implicit reparameterisation).
+
+    Example:
+        >>> import ember
+        >>> _ = ember.manual_seed(0)
+        >>> ember._standard_gamma(ember.tensor([0.5, 2.0, 9.0], dtype=ember.float64))
+        tensor([7.8936e-04, 6.3154e-01, 9.1474e+00], dtype=ember.float64)
+    """
+    from ..distributions.gamma import standard_gamma
+
+    return standard_gamma(input, generator)
+
+
+@export(method=False)
+def _sample_dirichlet(input, generator=None):
+    """Samples of ``Dirichlet(input)`` along the last dim, differentiable in ``input``.
+
+    Example:
+        >>> import ember
+        >>> x = ember._sample_dirichlet(ember.tensor([[1.0, 2.0, 3.0]]))
+        >>> x.shape, round(x.sum().item(), 5)
+        (ember.Size([1, 3]), 1.0)
+    """
+    from ..distributions.dirichlet import dirichlet_sample
+
+    return dirichlet_sample(input, generator)
 
 
 # --- floating-point representation ------------------------------------------------------------------------

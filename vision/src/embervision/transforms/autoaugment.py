@@ -13,7 +13,6 @@ by torch's CPU Gamma sampler.
 from __future__ import annotations
 
 import math
-import sys
 from enum import Enum
 
 import ember
@@ -273,47 +272,6 @@ class AutoAugment(_Augment):
         return f"{type(self).__name__}(policy={self.policy}, fill={self.fill})"
 
 
-# torch's Gamma sampler takes some constants in float: 1.0f / 3.0f and 0.0331f
-_THIRD_F32, _SQUEEZE_F32 = _f32(1.0 / 3.0), _f32(0.0331)
-
-
-def _standard_gamma(alpha):
-    """One Gamma(alpha, 1) sample as torch's CPU sampler draws it (Marsaglia and Tsang, boosted below
-    alpha = 1): float64 uniforms ``rand(1, dtype=float64)`` and normals ``randn(1, dtype=float64)``
-    (the generator's one-value normal cache included)."""
-    def uniform():
-        return ember.rand(1, dtype=ember.float64).item()
-
-    scale = 1.0
-    if alpha < 1.0:
-        if alpha == 0.0:
-            return 0.0
-        scale *= (1.0 - uniform()) ** (1.0 / alpha)
-        alpha += 1.0
-    d = alpha - _THIRD_F32
-    c = 1.0 / math.sqrt(9.0 * d)
-    while True:
-        x = ember.randn(1, dtype=ember.float64).item()
-        y = 1.0 + c * x
-        if y <= 0:
-            continue
-        v, u, xx = y * y * y, 1.0 - uniform(), x * x
-        if u < 1.0 - _SQUEEZE_F32 * xx * xx or math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
-            return scale * d * v
-
-
-def _sample_dirichlet(concentration):
-    """``torch._sample_dirichlet`` on the CPU for a float32 ``(n, k)`` tensor: Gamma draws row by row,
-    normalised in float64, then float32 clamped to ``[tiny, 1)``."""
-    rows = []
-    for row in concentration.tolist():
-        gammas = [max(sys.float_info.min, _standard_gamma(a)) for a in row]
-        total = sum(gammas)
-        rows.append([g / total for g in gammas])
-    weights = ember.tensor(rows, dtype=ember.float32)
-    return weights.clamp(ember.finfo(ember.float32).tiny, 1.0 - 2.0 ** -24)
-
-
 class AugMix(_Augment):
     """Mix the image with ``mixture_width`` chains of random operations (``chain_depth`` each, 1 to 3
     when negative), weighted by Dirichlet(``alpha``) draws, then blend with the original by a
@@ -349,7 +307,7 @@ class AugMix(_Augment):
         return space
 
     def _sample_dirichlet(self, params):
-        return _sample_dirichlet(params)
+        return ember._sample_dirichlet(params)
 
     def forward(self, orig_img):
         _, h, w = F.get_dimensions(orig_img)

@@ -38,13 +38,8 @@ def _f32(x):
 
 
 def _uniform(lo, hi):
-    """``torch.empty(1).uniform_(lo, hi).item()``: one float32 uniform draw scaled as torch's float
-    kernel does, with the bounds and their difference ``hi - lo`` rounded to float32 (the engine's
-    ``uniform_`` takes the difference in double, which moves the last bit now and then)."""
-    if lo > hi:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={lo:g} > to={hi:g}")
-    lo32 = _f32(lo)
-    return _f32(ember.rand(1).item() * _f32(_f32(hi) - lo32) + lo32)
+    """``torch.empty(1).uniform_(lo, hi).item()``: one float32 uniform draw."""
+    return ember.empty(1).uniform_(lo, hi).item()
 
 
 def _randint(lo, hi):
