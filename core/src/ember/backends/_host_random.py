@@ -44,6 +44,7 @@ from ._box_muller import box_muller16_float
 _HOST = {d: _np.dtype(d.name) for d in _dtype.ALL if d is not _dtype.bfloat16}
 _U32 = _np.uint64(32)
 _MASK24, _MASK53 = _np.uint64((1 << 24) - 1), _np.uint64((1 << 53) - 1)
+_BLOCK = 1 << 20  # values drawn and converted at a time
 
 
 def _mersenne(seed):
@@ -96,7 +97,7 @@ class HostEngine:
     # --- raw draws -------------------------------------------------------------------------
     def _words(self, n):
         """``n`` 32-bit outputs (``random()``), as uint64."""
-        return self.bits.random_raw(n).astype(_np.uint64)
+        return self.bits.random_raw(n)
 
     def _words64(self, n):
         """``n`` 64-bit outputs (``random64()``): two words each, the first as the high half."""
@@ -104,10 +105,24 @@ class HostEngine:
         return (w[0::2] << _U32) | w[1::2]
 
     def _unit(self, n, double):
-        """``n`` uniforms on ``[0, 1)``: 53-bit doubles or 24-bit floats (as float64 / float32)."""
-        if double:
-            return (self._words64(n) & _MASK53).astype(_np.float64) * 2.0 ** -53
-        return (self._words(n) & _MASK24).astype(_np.float32) * _np.float32(2.0 ** -24)
+        """``n`` uniforms on ``[0, 1)``: 53-bit doubles or 24-bit floats (as float64 / float32).
+
+        Drawn in blocks, so the integer temporaries stay small however many values are asked for.
+        """
+        out = _np.empty(n, dtype=_np.float64 if double else _np.float32)
+        step = _BLOCK // 2 if double else _BLOCK
+        for s in range(0, n, step):
+            e = min(n, s + step)
+            w = self._words(2 * (e - s) if double else e - s).astype(_np.uint32)  # narrow ints convert fast
+            if double:  # the low 53 bits of (high << 32 | low), exactly: (high mod 2**21) * 2**32 + low
+                high = (w[0::2] & 0x1FFFFF).view(_np.int32).astype(_np.float64)
+                out[s:e] = high * 2.0 ** 32 + w[1::2]
+                out[s:e] *= 2.0 ** -53
+            else:
+                w &= 0xFFFFFF
+                out[s:e] = w.view(_np.int32)
+                out[s:e] *= _np.float32(2.0 ** -24)
+        return out
 
     def _scalar_normal(self, uniform=None):
         """One standard normal by the scalar path, using and refilling the one-value cache
@@ -147,8 +162,11 @@ class HostEngine:
         if not double:  # torch casts the bounds to the tensor's type first and takes their difference there
             real = _np.float32
             low, width = float(real(low)), float(real(real(high) - real(low)))
-        u = self._unit(math.prod(shape), double).astype(_np.float64)
-        return (u * width + low).reshape(shape)
+        u = self._unit(math.prod(shape), double)
+        if (low, width) != (0.0, 1.0):  # x * width + low in double, rounded once to the dtype
+            for s in range(0, u.size, _BLOCK):
+                u[s:s + _BLOCK] = u[s:s + _BLOCK].astype(_np.float64) * width + low
+        return u.reshape(shape)
 
     def _normal(self, shape, dtype, mean, std):
         n = math.prod(shape)
