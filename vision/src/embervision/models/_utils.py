@@ -67,18 +67,31 @@ class SqueezeExcitation(nn.Module):
         return scale * x
 
 
-def init_conv_bn_linear(model, linear_std=0.01, conv_mode="fan_out"):
-    """torchvision's usual initialisation: Kaiming-normal convs, unit norms, small normal linears."""
+def init_conv_bn_linear(model):
+    """torchvision's VGG/MobileNet initialisation, module by module in ``model.modules()`` order.
+
+    Convolutions: Kaiming normal over ``fan_out`` (std ``sqrt(2 / fan_out)``), bias zero; norms: weight
+    one, bias zero; linears: normal with std 0.01, bias zero. The order of the draws is torchvision's,
+    so after the same seed the weights are torchvision's.
+
+    Example:
+        >>> import ember
+        >>> from embervision.models._utils import init_conv_bn_linear
+        >>> m = ember.nn.Sequential(ember.nn.Conv2d(3, 8, 3), ember.nn.BatchNorm2d(8), ember.nn.Linear(8, 2))
+        >>> init_conv_bn_linear(m)
+        >>> float(m[0].bias.abs().sum()), float(m[1].weight.sum()), float(m[2].bias.abs().sum())
+        (0.0, 8.0, 0.0)
+    """
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode=conv_mode)
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
         elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, 0, linear_std)
+            nn.init.normal_(m.weight, 0, 0.01)
             nn.init.zeros_(m.bias)
 
 

@@ -168,20 +168,21 @@ _V3_SETTINGS = {  # input, kernel, expanded, out, squeeze-excite, activation, st
         (40, 3, 240, 80, False, "HS", 2), (80, 3, 200, 80, False, "HS", 1), (80, 3, 184, 80, False, "HS", 1),
         (80, 3, 184, 80, False, "HS", 1), (80, 3, 480, 112, True, "HS", 1), (112, 3, 672, 112, True, "HS", 1),
         (112, 5, 672, 160, True, "HS", 2), (160, 5, 960, 160, True, "HS", 1), (160, 5, 960, 160, True, "HS", 1),
-    ], 1280, 3),
+    ], 1280),
     "mobilenet_v3_small": ([
         (16, 3, 16, 16, True, "RE", 2), (16, 3, 72, 24, False, "RE", 2), (24, 3, 88, 24, False, "RE", 1),
         (24, 5, 96, 40, True, "HS", 2), (40, 5, 240, 40, True, "HS", 1), (40, 5, 240, 40, True, "HS", 1),
         (40, 5, 120, 48, True, "HS", 1), (48, 5, 144, 48, True, "HS", 1), (48, 5, 288, 96, True, "HS", 2),
         (96, 5, 576, 96, True, "HS", 1), (96, 5, 576, 96, True, "HS", 1),
-    ], 1024, 2),
+    ], 1024),
 }
 
 
 def mobilenet_v3_config(arch, width_mult=1.0, reduced_tail=False, dilated=False):
     """``(block configs, last_channel)`` of ``"mobilenet_v3_large"`` or ``"mobilenet_v3_small"``.
 
-    ``reduced_tail`` halves the channels of the last stage; ``dilated`` dilates it instead of striding.
+    ``reduced_tail`` halves the channels of the last three blocks (the first of them keeps its input and
+    expansion widths); ``dilated`` dilates those three blocks instead of striding.
 
     Example:
         >>> from embervision.models.mobilenet import mobilenet_v3_config
@@ -189,14 +190,15 @@ def mobilenet_v3_config(arch, width_mult=1.0, reduced_tail=False, dilated=False)
         >>> len(cfg), last
         (11, 1024)
     """
-    rows, last, tail = _V3_SETTINGS[arch]
+    rows, last = _V3_SETTINGS[arch]
+    first_tail = len(rows) - 3  # the last three blocks form the tail
     divider = 2 if reduced_tail else 1
     dilation = 2 if dilated else 1
     configs = []
     for k, (i, kern, e, o, se, act, s) in enumerate(rows):
-        in_tail = k >= len(rows) - tail
+        in_tail = k >= first_tail
         if in_tail:  # the first tail block keeps its input and expansion widths
-            if k > len(rows) - tail:
+            if k > first_tail:
                 i, e = i // divider, e // divider
             o = o // divider
         configs.append(InvertedResidualConfig(i, kern, e, o, se, act, s, dilation if in_tail else 1, width_mult))

@@ -6,7 +6,7 @@ import ember
 import ember.nn as nn
 
 from ._registry import register_model
-from ._utils import no_weights
+from ._utils import init_conv_bn_linear, no_weights
 
 CFGS = {
     "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
@@ -59,17 +59,7 @@ class VGG(nn.Module):
             nn.Linear(4096, num_classes),
         )
         if init_weights:
-            for m in self.modules():
-                if isinstance(m, nn.Conv2d):
-                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                    if m.bias is not None:
-                        nn.init.constant_(m.bias, 0)
-                elif isinstance(m, nn.BatchNorm2d):
-                    nn.init.constant_(m.weight, 1)
-                    nn.init.constant_(m.bias, 0)
-                elif isinstance(m, nn.Linear):
-                    nn.init.normal_(m.weight, 0, 0.01)
-                    nn.init.constant_(m.bias, 0)
+            init_conv_bn_linear(self)
 
     def forward(self, x):
         return self.classifier(ember.flatten(self.avgpool(self.features(x)), 1))
