@@ -68,3 +68,16 @@ def test_shapes_that_do_not_broadcast_raise_torchs_runtime_error(device, a, b, m
     for op in (lambda: x + y, lambda: x * y, lambda: x < y, lambda: ember.maximum(x, y), lambda: ember.where(x > 0, x, y)):
         with pytest.raises(RuntimeError, match=message):
             op()
+
+
+def test_sign_of_nan_is_zero_and_of_negative_zero_is_positive_zero(device):
+    x = ember.tensor([float("nan"), -0.0, 2.5, float("-inf")], device=device)
+    got = ember.sign(x)._host()
+    np.testing.assert_array_equal(got, [0.0, 0.0, 1.0, -1.0])
+    assert not np.signbit(got[1])
+
+
+def test_adaptive_pool_at_the_input_size_returns_a_new_tensor():
+    x = ember.ones(1, 2, 3, 3)
+    y = ember.nn.functional.adaptive_avg_pool2d(x, 3)
+    assert y is not x and ember.equal(y, x)

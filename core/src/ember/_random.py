@@ -81,6 +81,8 @@ def default_generator(device=None):
         g = _defaults[dev] = Generator(dev)
         if _manual_seed[0] is not None:  # a device first used after manual_seed() gets that seed too
             g.manual_seed(_manual_seed[0])
+        elif dev.type == "cpu":  # as torch's, the CPU default generator starts from a non-deterministic seed
+            g.seed()
     return g
 
 

@@ -71,12 +71,12 @@ class VonMises(Distribution):
             r = ember.where(k < 1e-5, 1 / k + k, (1 + rho * rho) / (2 * rho))
             x = ember.zeros_like(k)
             done = ember.zeros(shape, dtype=ember.bool, device=k.device)
-            while not bool(done.all()):
+            while not bool(done.all()):  # a later acceptance replaces an earlier one, as in torch
                 u1, u2, u3 = ember.rand((3,) + tuple(shape), dtype=ember.float64, device=k.device).unbind()
                 z = (math.pi * u1).cos()
                 f = (1 + r * z) / (r + z)
                 c = k * (r - f)
                 accept = (c * (2 - c) - u2 > 0) | ((c / u2).log() + 1 - c >= 0)
-                x = ember.where(accept & ~done, (u3 - 0.5).sign() * f.acos(), x)
+                x = ember.where(accept, (u3 - 0.5).sign() * f.acos(), x)
                 done = done | accept
             return ((x + math.pi + loc) % (2 * math.pi) - math.pi).to(self.loc.dtype)

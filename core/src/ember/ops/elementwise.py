@@ -217,7 +217,7 @@ class IntDiv(Op):
         q = xp.floor_divide(a, b)
         if mode == "trunc":
             r = a - q * b
-            q = xp.where((r != 0) & ((r < 0) != (b < 0)), q + 1, q)
+            q = xp.where((r != 0) & ((a < 0) != (b < 0)), q + 1, q)  # a negative quotient rounds up
         return q
 
 
@@ -850,7 +850,7 @@ _STEPS = {
     "ceil": lambda xp, a, d: xp.ceil(a),
     "trunc": lambda xp, a, d: xp.trunc(a),
     "round": _round,
-    "sign": lambda xp, a, d: xp.sign(a),
+    "sign": lambda xp, a, d: xp.astype(a > 0, a.dtype) - xp.astype(a < 0, a.dtype),  # torch: sign(nan) = 0, sign(-0) = +0
 }
 
 

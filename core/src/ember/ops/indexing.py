@@ -39,6 +39,28 @@ class Slice(Index):
 
     view = True
 
+    def name(self):
+        """torch's node name: that of the last step torch applies (``select`` for an int, ``unsqueeze`` for
+        None, ``slice``; full slices inside a tuple are skipped), ``AliasBackward0`` when none is left."""
+        if self.torch_name:
+            return self.torch_name
+        index, shape = self.index, self.shape
+        lone = len(index) == 2 and isinstance(index[0], slice)  # ``x[a:b]``: torch always slices
+        rest = len(shape) - sum(1 for i in index if i is not None and i is not Ellipsis)
+        name, dim = "AliasBackward0", 0
+        for i in index:
+            if i is Ellipsis:
+                dim += rest
+            elif i is None:
+                name = "UnsqueezeBackward0"
+            else:
+                if isinstance(i, int):
+                    name = "SelectBackward0"
+                elif lone or i.indices(shape[dim]) != (0, shape[dim], 1):
+                    name = "SliceBackward0"
+                dim += 1
+        return name
+
 
 class IndexAdjoint(Op):
     """Zeros of ``shape`` with ``g`` added at ``index``: the adjoint of indexing."""

@@ -372,7 +372,7 @@ def adaptive_avg_pool(nd, input, output_size):
     for j, (n, o) in enumerate(zip(sp, out)):
         if n != o:
             x = resample_axis(x, input.ndim - nd + j, *adaptive_taps(n, o))
-    return x
+    return x if x is not input else x.clone()  # a new tensor even when every size already matches
 
 
 def adaptive_max_pool(nd, input, output_size, return_indices=False):

@@ -145,7 +145,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     x = cast(input, _sum_dtype(input, dtype))
     if input.ndim == 0:
         return x if not x.requires_grad else x.clone() if x is input else x
-    return apply(Sum, (x,), dims, keepdim)
+    out = apply(Sum, (x,), dims, keepdim)
+    return out if dim is None else named(out, "SumBackward1")  # torch's name for the dim overload
 
 
 @export()

@@ -18,11 +18,11 @@ class Linear(Op):
         self.torch_name = ("AddmmBackward0" if b is not None else "MmBackward0") if x.ndim == 2 else "ViewBackward0"
         xp = be.xp
         out = xp.matmul(x, xp.permute_dims(w, (1, 0)))
-        if out.dtype != x.dtype:  # numpy's bfloat16 matmul gives float32
-            out = xp.astype(out, x.dtype)
-        if b is not None:
-            out += b  # the product is a fresh array: adding in place saves an allocation
-        return out
+        wide = out.dtype != x.dtype  # numpy's bfloat16 matmul gives float32
+        if b is not None:  # the product is a fresh array: adding in place saves an allocation
+            out += xp.astype(b, out.dtype) if wide else b
+        # as torch's addmm, a low-precision result is rounded once, after the bias is added
+        return xp.astype(out, x.dtype) if wide else out
 
     def backward(self, g):
         x, w = self.saved()[:2]

@@ -420,7 +420,8 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     if _autocast.active:
         input, target = _autocast.full("soft_margin_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
-    return _reduce(0 - logsigmoid(target * input), reduction)  # 0 - x: a zero loss prints as 0, not -0
+    loss = _reduce(0 - logsigmoid(target * input), reduction)  # 0 - x: a zero loss prints as 0, not -0
+    return named(loss, "SoftMarginLossBackward0")
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -448,7 +449,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     loss = (hinge * others).sum(1) / x.shape[1]
     if input.ndim < 2:
         loss = loss.reshape(())
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "MultiMarginLossBackward0")
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -600,7 +601,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     x, t, unbatched = _batched(input, target)
     loss = _sm.fused_cross_entropy(x, t, weight, ignore_index, reduction, label_smoothing)
     loss = loss.reshape(()) if unbatched and reduction == "none" else loss
-    return loss if label_smoothing else named(loss, "NllLossBackward0")
+    return named(loss, "AddBackward0" if label_smoothing else "NllLossBackward0")  # torch adds the smoothing term
 
 
 def _soft_cross_entropy(input, target, weight, reduction, smoothing, n_classes):
@@ -614,9 +615,9 @@ def _soft_cross_entropy(input, target, weight, reduction, smoothing, n_classes):
         shape[dim] = n_classes
         q = q * weight.reshape(shape)
     loss = -(logp * q).sum(dim)
-    if reduction == "mean":
-        return loss.sum() / (input.numel() // n_classes if input.ndim > 1 else 1)
-    return _reduce(loss, reduction)
+    if reduction == "mean":  # torch's node names: a division by a number, a negated sum
+        return named(loss.sum() / (input.numel() // n_classes if input.ndim > 1 else 1), "DivBackward1")
+    return named(_reduce(loss, reduction), "NegBackward0")
 
 
 # --- CTC -------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..._tensor import apply
+from ...autograd.node import named
 from ...ops.conv import ntuple
 from ...ops.pool import FlatScatter, adaptive_avg_pool, adaptive_max_pool, avg_pool, max_pool
 
@@ -25,7 +26,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         >>> F.max_pool1d(ember.tensor([[1.0, 3.0, 2.0, 5.0]]), 2)
         tensor([[3., 5.]])
     """
-    return max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return _named(max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices),
+                  "SqueezeBackward1", input)  # torch pools 1-D as 2-D, then squeezes
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -37,7 +39,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         >>> F.max_pool2d(ember.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
         [[[[5.0, 7.0], [13.0, 15.0]]]]
     """
-    return max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return _named(max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices),
+                  "MaxPool2DWithIndicesBackward0", input)
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -49,7 +52,8 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         >>> F.max_pool3d(ember.arange(8.0).reshape(1, 1, 2, 2, 2), 2).tolist()
         [[[[[7.0]]]]]
     """
-    return max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return _named(max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices),
+                  "MaxPool3DWithIndicesBackward0", input)
 
 
 def _with_indices(fn):
@@ -59,6 +63,21 @@ def _with_indices(fn):
     with_indices.__name__ = fn.__name__ + "_with_indices"
     with_indices.__doc__ = f"``{fn.__name__}(..., return_indices=True)``: the values and the flat positions of the maxima."
     return with_indices
+
+
+def _named(result, name, input):
+    """``result`` (a tensor, or values and indices) with torch's node name on the values (not when
+    the pooling gave back ``input`` itself, whose node is not ours to rename)."""
+    if isinstance(result, tuple):
+        return (result[0] if result[0] is input else named(result[0], name),) + tuple(result[1:])
+    return result if result is input else named(result, name)
+
+
+def _adaptive_avg_name(nd, output_size):
+    """torch averages to a single value per channel with ``mean`` (MeanBackward1)."""
+    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * nd
+    single = all(size == 1 for size in sizes)
+    return "MeanBackward1" if single else f"AdaptiveAvgPool{nd}DBackward0"
 
 
 max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d_with_indices = map(_with_indices, (max_pool1d, max_pool2d, max_pool3d))
@@ -73,7 +92,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         >>> F.avg_pool1d(ember.tensor([[1.0, 3.0, 2.0, 4.0]]), 2)
         tensor([[2., 3.]])
     """
-    return avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    return _named(avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad), "SqueezeBackward1", input)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
@@ -85,7 +104,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         >>> F.avg_pool2d(ember.ones(1, 1, 2, 2), 2, stride=1, padding=1, count_include_pad=False).tolist()
         [[[[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]]]
     """
-    return avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    return _named(avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override),
+                  "AvgPool2DBackward0", input)
 
 
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
@@ -97,7 +117,8 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         >>> F.avg_pool3d(ember.arange(8.0).reshape(1, 1, 2, 2, 2), 2).tolist()
         [[[[[3.5]]]]]
     """
-    return avg_pool(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    return _named(avg_pool(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override),
+                  "AvgPool3DBackward0", input)
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -109,7 +130,7 @@ def adaptive_avg_pool1d(input, output_size):
         >>> F.adaptive_avg_pool1d(ember.tensor([[1.0, 2.0, 3.0, 4.0]]), 2)
         tensor([[1.5000, 3.5000]])
     """
-    return adaptive_avg_pool(1, input, output_size)
+    return _named(adaptive_avg_pool(1, input, output_size), "SqueezeBackward1", input)
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -121,7 +142,7 @@ def adaptive_avg_pool2d(input, output_size):
         >>> F.adaptive_avg_pool2d(ember.ones(2, 3, 5, 7), (2, None)).shape
         ember.Size([2, 3, 2, 7])
     """
-    return adaptive_avg_pool(2, input, output_size)
+    return _named(adaptive_avg_pool(2, input, output_size), _adaptive_avg_name(2, output_size), input)
 
 
 def adaptive_avg_pool3d(input, output_size):
@@ -133,7 +154,7 @@ def adaptive_avg_pool3d(input, output_size):
         >>> F.adaptive_avg_pool3d(ember.ones(1, 1, 4, 4, 4), 1).shape
         ember.Size([1, 1, 1, 1, 1])
     """
-    return adaptive_avg_pool(3, input, output_size)
+    return _named(adaptive_avg_pool(3, input, output_size), _adaptive_avg_name(3, output_size), input)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
@@ -145,7 +166,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
         >>> F.adaptive_max_pool1d(ember.tensor([[1.0, 4.0, 3.0, 2.0]]), 2)
         tensor([[4., 3.]])
     """
-    return adaptive_max_pool(1, input, output_size, return_indices)
+    return _named(adaptive_max_pool(1, input, output_size, return_indices), "SqueezeBackward1", input)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
@@ -157,7 +178,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         >>> F.adaptive_max_pool2d(ember.arange(16.0).reshape(1, 4, 4), 2).tolist()
         [[[5.0, 7.0], [13.0, 15.0]]]
     """
-    return adaptive_max_pool(2, input, output_size, return_indices)
+    return _named(adaptive_max_pool(2, input, output_size, return_indices), "AdaptiveMaxPool2DBackward0", input)
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):
@@ -169,7 +190,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
         >>> F.adaptive_max_pool3d(ember.arange(8.0).reshape(1, 2, 2, 2), 1).tolist()
         [[[[7.0]]]]
     """
-    return adaptive_max_pool(3, input, output_size, return_indices)
+    return _named(adaptive_max_pool(3, input, output_size, return_indices), "AdaptiveMaxPool3DBackward0", input)
 
 
 def _adaptive_with_indices(fn):

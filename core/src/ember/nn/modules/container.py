@@ -424,11 +424,8 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self):
-        return "\n".join(f"({i}): {_describe_parameter(p, lambda t: repr(t.dtype))}" for i, p in enumerate(self))
-
-    def __repr__(self):
-        body = self.extra_repr()
-        return f"{self._get_name()}(\n    " + body.replace("\n", "\n    ") + "\n)" if body else f"{self._get_name()}()"
+        # torch's entry lines carry their own indent, and Module.__repr__ puts a single one inline
+        return "\n".join(f"  ({i}): {_describe_parameter(p, lambda t: repr(t.dtype))}" for i, p in enumerate(self))
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterList should not be called.")
@@ -441,9 +438,7 @@ class ParameterDict(Module):
         >>> import ember, ember.nn as nn
         >>> pd = nn.ParameterDict({"scale": ember.ones(2)})
         >>> pd
-        ParameterDict(
-            (scale): Parameter containing: [ember.FloatTensor of size 2]
-        )
+        ParameterDict(  (scale): Parameter containing: [ember.FloatTensor of size 2])
         >>> pd["scale"].requires_grad, list(pd.keys())
         (True, ['scale'])
     """
@@ -527,9 +522,7 @@ class ParameterDict(Module):
             self[pair[0]] = pair[1]
 
     def extra_repr(self):
-        return "\n".join(f"({k}): {_describe_parameter(p, lambda t: t.type())}" for k, p in self.items())
-
-    __repr__ = ParameterList.__repr__
+        return "\n".join(f"  ({k}): {_describe_parameter(p, lambda t: t.type())}" for k, p in self.items())
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterDict should not be called.")

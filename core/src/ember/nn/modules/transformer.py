@@ -2,17 +2,20 @@
 
 Parameter names and layouts are torch's (``self_attn.in_proj_weight``, ``linear1.weight``,
 ``norm1.weight``, ``layers.0....``), so state dicts transfer both ways. ``is_causal`` flags are
-hints, as in torch: the mask passed alongside is what is applied. ``enable_nested_tensor`` is
-accepted and ignored (there are no nested tensors; padding is handled by the masks).
+hints, as in torch: the mask passed alongside is what is applied. There are no nested tensors:
+padding is handled by the masks, and where torch's encoder would take its nested-tensor inference
+path (``enable_nested_tensor``) the padded positions come out as zeros, as they do in torch.
 """
 
 from __future__ import annotations
 
 import copy
 
-from ... import _creation, _dtype
+from ... import _autocast, _creation, _dtype
+from ...autograd import grad_mode
 from .. import functional as F
 from .. import init
+from .activation import GELU, ReLU
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
@@ -130,6 +133,26 @@ def _clones(module, n):
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
 
 
+def _nested_path_blocker(layer):
+    """Why torch's encoder would not run ``layer`` on nested tensors ("" when it would)."""
+    if not isinstance(layer, TransformerEncoderLayer):
+        return "encoder_layer was not TransformerEncoderLayer"
+    attn = layer.self_attn
+    checks = [(layer.norm_first, "norm_first was True"), (not attn.batch_first, "batch_first was not True"),
+              (not attn._qkv_same_embed_dim, "_qkv_same_embed_dim was not True"),
+              (attn.in_proj_bias is None, "self_attn was passed bias=False"),
+              (layer.activation not in (F.relu, F.gelu) and not isinstance(layer.activation, (ReLU, GELU)),
+               "activation was not relu or gelu"),
+              (layer.norm1.eps != layer.norm2.eps, "norm1.eps was not equal to norm2.eps"),
+              (attn.num_heads % 2 == 1, "num_heads is odd")]
+    return next((why for failed, why in checks if failed), "")
+
+
+def _left_aligned(keep):
+    """True when every row of the boolean ``keep`` is a run of True followed by False only."""
+    return bool((keep.long().diff(dim=-1) <= 0).all()) if keep.shape[-1] > 1 else True
+
+
 class TransformerEncoder(Module):
     """A stack of ``num_layers`` copies of ``encoder_layer``, then an optional ``norm``.
 
@@ -147,12 +170,29 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
+        self.use_nested_tensor = enable_nested_tensor and not _nested_path_blocker(encoder_layer)
         self.mask_check = mask_check
 
+    def _padding_zeroed(self, src, mask, src_key_padding_mask):
+        """The kept positions ``(N, S)`` when torch would run this call on nested tensors (inference,
+        batch_first, a right-padded key padding mask and no attention mask), else None: that path
+        returns zeros at the padded positions."""
+        first = self.layers[0]
+        if (src_key_padding_mask is None or mask is not None or not self.use_nested_tensor or first.training
+                or src.ndim != 3 or "cuda" in _autocast.enabled):
+            return None
+        if grad_mode.is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in first.parameters())):
+            return None
+        keep = src_key_padding_mask.logical_not()
+        return keep if not self.mask_check or _left_aligned(keep) else None
+
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        keep = self._padding_zeroed(src, mask, src_key_padding_mask)
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
+        if keep is not None:
+            x = x.masked_fill(keep.logical_not().unsqueeze(-1), 0.0)
         return x if self.norm is None else self.norm(x)
 
 

@@ -1,6 +1,6 @@
 """Helpers for training: gradient clipping, parameter/vector conversion, packed sequences, parametrizations."""
 
-from . import parametrizations, parametrize, rnn, stateless  # noqa: F401
+from . import parametrizations, parametrize, prune, rnn, stateless  # noqa: F401
 from .clip_grad import *  # noqa: F401,F403
 from .convert_parameters import *  # noqa: F401,F403
 from .fusion import *  # noqa: F401,F403
