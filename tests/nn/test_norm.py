@@ -49,7 +49,8 @@ def lrn_ref(x, size, alpha=1e-4, beta=0.75, k=1.0):
 CASES = [
     Case("batch_norm_train", bn_train, lambda x, w, b: norm_ref(x, (0, 2, 3)) * chan(w, 2) + chan(b, 2), (r(3, 2, 2, 3), r(2), r(2))),
     Case("batch_norm_1d", lambda x: F.batch_norm(x, None, None, training=True), lambda x: norm_ref(x, (0,)), (r(4, 3),)),
-    Case("batch_norm_eval", lambda x, w, b: F.batch_norm(x, ember.tensor([0.5, -1.0], device=x.device), ember.tensor([2.0, 0.5], device=x.device), w, b),
+    Case("batch_norm_eval", lambda x, w, b: F.batch_norm(x, ember.tensor([0.5, -1.0], dtype=x.dtype, device=x.device),
+                                                         ember.tensor([2.0, 0.5], dtype=x.dtype, device=x.device), w, b),
          lambda x, w, b: (x - chan(np.array([0.5, -1.0]), 1)) / np.sqrt(chan(np.array([2.0, 0.5]), 1) + 1e-5) * chan(w, 1) + chan(b, 1),
          (r(3, 2, 4), r(2), r(2))),
     Case("instance_norm", lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
@@ -181,3 +182,20 @@ def test_norms_match_torch():
     np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), atol=1e-9)
     np.testing.assert_allclose(e_bn.running_var.numpy(), t_bn.running_var.detach().numpy(), atol=1e-12)
     np.testing.assert_allclose(F.group_norm(ember.tensor(x), 3).numpy(), torch.nn.functional.group_norm(torch.tensor(x), 3).numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("make", [lambda: (ember.nn.BatchNorm1d(3), ember.ones(4, 3, dtype=ember.float64)),
+                                  lambda: (ember.nn.LayerNorm(3), ember.ones(2, 3, dtype=ember.float64)),
+                                  lambda: (ember.nn.GroupNorm(1, 3), ember.ones(2, 3, 2, dtype=ember.float64)),
+                                  lambda: (ember.nn.InstanceNorm1d(3, affine=True), ember.ones(2, 3, 4, dtype=ember.float64))])
+def test_a_float64_input_to_float32_parameters_is_refused_like_torch(make):
+    layer, x = make()
+    with pytest.raises(RuntimeError, match=r"mixed dtype \(CPU\): all inputs must share same datatype\."):
+        layer(x)
+
+
+def test_float32_input_to_float64_parameters_and_low_precision_inputs():
+    with pytest.raises(RuntimeError, match=r"mixed dtype \(CPU\): expect parameter to have scalar type of Float"):
+        ember.nn.BatchNorm1d(3).double()(ember.ones(4, 3))
+    out = ember.nn.LayerNorm(3)(ember.ones(2, 3, dtype=ember.bfloat16))  # float32 parameters under bfloat16: allowed
+    assert out.dtype is ember.bfloat16

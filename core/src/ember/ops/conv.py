@@ -399,11 +399,13 @@ def _check_conv(input, weight, bias, groups, transposed):
     if bias is not None and (bias.ndim != 1 or bias.shape[0] != nout):
         raise RuntimeError(f"Given weight of size {ws}, expected bias to be 1-dimensional with {nout} elements, but got "
                            f"bias of size {list(bias.shape)} instead")
+    if bias is not None and bias.dtype is not input.dtype and not transposed:  # torch checks the bias first here
+        raise RuntimeError(f"Input type ({_tname(input.dtype).lower()}) and bias type ({_tname(bias.dtype).lower()}) "
+                           "should be the same")
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"expected scalar type {_tname(input.dtype)} but found {_tname(weight.dtype)}")
     if bias is not None and bias.dtype is not input.dtype:
-        raise RuntimeError(f"Input type ({_tname(input.dtype).lower()}) and bias type ({_tname(bias.dtype).lower()}) "
-                           "should be the same")
+        raise RuntimeError(f"expected scalar type {_tname(input.dtype)} but found {_tname(bias.dtype)}")
 
 
 _TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}

@@ -114,6 +114,21 @@ def _check_vec(name, t, n):
         raise RuntimeError(f"{name} should contain {n} elements not {t.numel()}")
 
 
+def _mixed_dtypes(input, *params):
+    """torch's CPU rule for normalisation parameters: the input's dtype, or float32 under a float16/bfloat16 input.
+
+    Example:
+        >>> import ember
+        >>> _mixed_dtypes(ember.ones(2, dtype=ember.bfloat16), ember.ones(2))  # mixed precision is allowed
+    """
+    kinds = {p.dtype for p in params if p is not None} - {input.dtype}
+    if not kinds or (input.dtype in (_dtype.float16, _dtype.bfloat16) and kinds == {_dtype.float32}):
+        return
+    if input.dtype is _dtype.float32:
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+    raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+
+
 def _update_running(running, value, momentum):
     with no_grad():
         running.mul_(1 - momentum).add_(value.detach().reshape(running.shape).to(running.dtype) * momentum)
@@ -136,6 +151,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     c = input.shape[1] if input.ndim > 1 else 0
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         _check_vec(name, t, c)
+    _mixed_dtypes(input, running_mean, running_var, weight, bias)
     shape = (1, c) + (1,) * (input.ndim - 2)
     x = _float(input)
     dims = (0,) + tuple(range(2, input.ndim))
@@ -173,6 +189,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if input.ndim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
     c = input.shape[1]
+    _mixed_dtypes(input, running_mean, running_var, weight, bias)
     shape = (1, c) + (1,) * (input.ndim - 2)
     x = _float(input)
     dims = tuple(range(2, input.ndim))
@@ -215,6 +232,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if _autocast.active:
         input, weight, bias = _autocast.full("layer_norm", input, weight, bias)
     dims = _check_normalized(input, normalized_shape, weight, bias)
+    _mixed_dtypes(input, weight, bias)
     shape = tuple(input.shape[dims[0]:])
     return named(cast(_norm_affine(_float(input), dims, eps, weight, bias, shape)[0], input.dtype),
                  "NativeLayerNormBackward0")
@@ -241,6 +259,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if t is not None and (t.ndim != 1 or t.numel() != c):
             raise RuntimeError(f"Expected weight to be a vector of size equal to the number of channels in input, but "
                                f"got weight of shape {list(t.shape)} and input of shape {list(input.shape)}")
+    _mixed_dtypes(input, weight, bias)
     x = _float(input).reshape(n, num_groups, c // num_groups, -1)
     y = _norm_affine(x, (2, 3), eps, weight, bias, (1, num_groups, c // num_groups, 1))[0]
     return named(cast(y.reshape(input.shape), input.dtype), "NativeGroupNormBackward0")
