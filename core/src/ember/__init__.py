@@ -39,7 +39,7 @@ half, float, double, long, int, short, cfloat, cdouble = float16, float32, float
 _SUBMODULES = {
     "nn", "optim", "utils", "autograd", "linalg", "fft", "distributions", "jit", "onnx", "cuda", "amp",
     "distributed", "testing", "special", "serialization", "backends", "plugins", "random", "multiprocessing",
-    "func",
+    "func", "profiler",
 }
 
 # functions that live in a lazily imported submodule: name -> submodule

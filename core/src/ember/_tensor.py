@@ -569,10 +569,13 @@ def check_same_device(op_name, tensors):
 _tracer = None
 """While ``ember.jit`` traces, an object whose ``record(op, inputs, args, outputs)`` sees every primitive call
 and whose ``assigned(tensor, value)`` sees every in-place write; None otherwise (one global read per op)."""
+_profiler = None  # ember.profiler's op hook while a profiler records (see ember.profiler._events)
 
 
 def apply(op, inputs, *args):
     """Run primitive ``op`` on tensors ``inputs`` (plus non-tensor ``args``) and record it."""
+    if _profiler is not None:
+        return _profiler(op, inputs, args)
     a = inputs[0]
     be = a._be
     dev = a._device

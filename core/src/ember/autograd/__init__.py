@@ -26,8 +26,8 @@ __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "in
 
 
 def __getattr__(name):
-    if name == "functional":
-        return _importlib.import_module("ember.autograd.functional")
+    if name in ("functional", "profiler"):
+        return _importlib.import_module(f"ember.autograd.{name}")
     raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
 
 from .graph_check import GraphGrowthCheck, GraphGrowthWarning  # noqa: E402
