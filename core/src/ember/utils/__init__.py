@@ -12,6 +12,6 @@ import importlib as _importlib
 
 
 def __getattr__(name):
-    if name in ("data", "download", "checkpoint", "hooks"):
+    if name in ("data", "download", "checkpoint", "hooks", "tensorboard"):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
