@@ -10,45 +10,10 @@ from __future__ import annotations
 import struct
 import zlib
 
-# --- CRC32C (Castagnoli), table driven --------------------------------------------------------------------
-_CRC_TABLE = []
-for _i in range(256):
-    _c = _i
-    for _ in range(8):
-        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
-    _CRC_TABLE.append(_c)
-
-
-def crc32c(data):
-    """CRC-32C of ``data`` (uses the ``crc32c``/``google_crc32c`` packages when installed).
-
-    Example:
-        >>> from emberlightning.loggers._tfevents import crc32c
-        >>> hex(crc32c(b"123456789"))
-        '0xe3069283'
-    """
-    try:
-        import google_crc32c
-
-        return google_crc32c.value(bytes(data))
-    except ImportError:
-        pass
-    crc = 0xFFFFFFFF
-    table = _CRC_TABLE
-    for byte in bytes(data):
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-def masked_crc(data):
-    crc = crc32c(data)
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
-def record(data):
-    """One TFRecord holding ``data``."""
-    header = struct.pack("<Q", len(data))
-    return header + struct.pack("<I", masked_crc(header)) + data + struct.pack("<I", masked_crc(data))
+# CRC32C and TFRecord framing are ember's (the ones ember.utils.tensorboard writes with)
+from ember.utils.tensorboard._record import crc32c  # noqa: F401
+from ember.utils.tensorboard._record import frame as record
+from ember.utils.tensorboard._record import masked_crc32c as masked_crc
 
 
 def read_records(path):
