@@ -23,11 +23,12 @@ from __future__ import annotations
 import warnings
 
 from .. import autograd
+from .._random import default_generator
 from .._tensor import Tensor
 from ..autograd import node as _node
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
-from .._random import default_generator
+from ..random import fork_rng
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
 
@@ -47,14 +48,10 @@ class _RandomState:
 
     def replay(self, fn):
         """``fn()`` drawing the same numbers as when this state was taken; the streams are left as they were."""
-        current = [g.get_state() for g in self.generators]
-        for g, s in zip(self.generators, self.states):
-            g.set_state(s)
-        try:
-            return fn()
-        finally:
-            for g, s in zip(self.generators, current):
+        with fork_rng([g.device for g in self.generators[1:]]):
+            for g, s in zip(self.generators, self.states):
                 g.set_state(s)
+            return fn()
 
 
 def _replace_tensors(args, detached):
