@@ -360,3 +360,14 @@ def test_fork_rng_restores_the_streams():
     assert ember.equal(ember.randn(3), inside)
     assert ember.random.default_generator is ember.default_generator
     assert ember.random.initial_seed() == 0
+
+
+@pytest.mark.parametrize("blob", [b"\x01\x02\x03", b'{"seed": 1}', b'{"seed": 1, "state": {"key": [1, 2], "pos": 0}}'])
+def test_a_malformed_state_is_refused_and_leaves_the_generator_alone(blob):
+    ember.manual_seed(3)
+    state = ember.get_rng_state()
+    with pytest.raises(RuntimeError, match="expected a uint8 tensor returned by Generator.get_state"):
+        ember.set_rng_state(ember.tensor(list(blob), dtype=ember.uint8))
+    after = ember.rand(2)
+    ember.set_rng_state(state)
+    assert ember.equal(ember.rand(2), after)
