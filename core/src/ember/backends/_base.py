@@ -43,6 +43,7 @@ class Backend:
     indexed = False
     returns_scalars = False  # the namespace returns scalars, not 0-d arrays, from some 0-d ops (numpy)
     host_checks = True  # reading a value back is cheap: ops may check data (index bounds) and pick fast paths by it
+    cache_block = 0  # elements of a cache-sized piece for chains of in-place steps (optimizers); 0: whole arrays
     kernels: dict = {}
     device_type = None  # set by the registry when loaded
     plugin = None

