@@ -9,6 +9,7 @@ import ember
 from .._tensor import Size
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import ProbsOrLogits, broadcast_all, softplus, uniform_like
 
 __all__ = ["Bernoulli", "Geometric"]
@@ -29,7 +30,7 @@ class _Binary(ProbsOrLogits, Distribution):
         return softplus(self.logits) - self.probs * self.logits
 
 
-class Bernoulli(_Binary):
+class Bernoulli(_Binary, ExponentialFamily):
     """1 with probability ``probs`` and 0 otherwise (or give the log-odds ``logits``).
 
     Example:
@@ -41,6 +42,7 @@ class Bernoulli(_Binary):
 
     support = constraints.boolean
     has_enumerate_support = True
+    _mean_carrier_measure = 0
 
     @property
     def mean(self):
@@ -80,6 +82,13 @@ class Bernoulli(_Binary):
         p = self.probs
         values = ember.arange(2, dtype=p.dtype, device=p.device).reshape((2,) + (1,) * len(self._batch_shape))
         return values.expand((2,) + self._batch_shape) if expand else values
+
+    @property
+    def _natural_params(self):
+        return (self.logits,)
+
+    def _log_normalizer(self, x):
+        return softplus(x)
 
 
 class Geometric(_Binary):

@@ -9,11 +9,12 @@ from __future__ import annotations
 import ember
 
 __all__ = [
-    "Constraint", "boolean", "dependent", "dependent_property", "greater_than", "greater_than_eq",
-    "half_open_interval", "independent", "integer_interval", "interval", "is_dependent", "less_than",
-    "lower_cholesky", "lower_triangular", "nonnegative", "nonnegative_integer", "one_hot", "positive",
-    "positive_definite", "positive_integer", "real", "real_vector", "simplex", "square", "symmetric",
-    "unit_interval",
+    "Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "corr_cholesky", "dependent",
+    "dependent_property", "greater_than", "greater_than_eq", "half_open_interval", "independent",
+    "integer_interval", "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
+    "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
+    "positive_integer", "positive_semidefinite", "real", "real_vector", "simplex", "square", "stack",
+    "symmetric", "unit_interval",
 ]
 
 
@@ -113,6 +114,10 @@ class _IndependentConstraint(Constraint):
     """
 
     def __init__(self, base_constraint, reinterpreted_batch_ndims):
+        if not isinstance(base_constraint, Constraint):
+            raise AssertionError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
+        if not isinstance(reinterpreted_batch_ndims, int) or reinterpreted_batch_ndims < 0:
+            raise AssertionError(f"reinterpreted_batch_ndims must be an int >= 0, got {reinterpreted_batch_ndims!r}")
         self.base_constraint = base_constraint
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
 
@@ -133,6 +138,41 @@ class _IndependentConstraint(Constraint):
 
     def __repr__(self):
         return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
+
+
+class MixtureSameFamilyConstraint(Constraint):
+    """The support of a :class:`MixtureSameFamily`: ``base_constraint`` checked against every component.
+
+    The value gets the component dim back (as a broadcast dim) before ``base_constraint`` checks it.
+
+    Example:
+        >>> import ember
+        >>> from ember.distributions import constraints
+        >>> constraints.MixtureSameFamilyConstraint(constraints.positive).check(ember.tensor([1.0, -1.0]))
+        tensor([ True, False])
+    """
+
+    def __init__(self, base_constraint):
+        if not isinstance(base_constraint, Constraint):
+            raise AssertionError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
+        self.base_constraint = base_constraint
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim
+
+    def check(self, value):
+        ok = self.base_constraint.check(value.unsqueeze(-1 - self.event_dim))
+        if value.dim() < self.event_dim:
+            raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {value.dim()}")
+        return ok.reshape(tuple(ok.shape[:value.dim() - self.event_dim]) + (-1,)).all(-1)
+
+    def __repr__(self):
+        return f"MixtureSameFamilyConstraint({self.base_constraint!r})"
 
 
 def _elementwise(name, test, discrete=False, bounds=()):
@@ -208,6 +248,19 @@ class _Symmetric(_Square):
         return ember.isclose(value, value.mT, atol=1e-6).reshape(tuple(value.shape[:-2]) + (-1,)).all(-1)
 
 
+class _Multinomial(Constraint):
+    """Nonnegative vectors summing to at most ``upper_bound`` (torch checks this weaker condition)."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return (value >= 0).all(-1) & (value.sum(-1) <= self.upper_bound)
+
+
 class _LowerTriangular(Constraint):
     """Lower-triangular square matrices."""
 
@@ -224,14 +277,106 @@ class _LowerCholesky(_LowerTriangular):
         return super().check(value) & (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
 
 
-class _PositiveDefinite(_Symmetric):
-    """Symmetric positive-definite matrices."""
+class _CorrCholesky(_LowerCholesky):
+    """Cholesky factors of correlation matrices: lower Cholesky with rows of unit length."""
+
+    def check(self, value):
+        tol = ember.finfo(value.dtype).eps * value.shape[-1] * 10
+        unit_rows = ((ember.linalg.vector_norm(value.detach(), dim=-1) - 1).abs() <= tol).all(-1)
+        return super().check(value) & unit_rows
+
+
+class _PositiveSemidefinite(_Symmetric):
+    """Symmetric matrices with nonnegative eigenvalues."""
 
     def check(self, value):
         sym = super().check(value)
-        if value.shape[-1] != value.shape[-2]:
+        if not bool(sym.all()):
             return sym
-        return sym & (ember.linalg.eigvalsh(value) > 0).all(-1)
+        return (ember.linalg.eigvalsh(value) >= 0).all(-1)
+
+
+class _PositiveDefinite(_Symmetric):
+    """Symmetric positive-definite matrices (those with a Cholesky factorisation)."""
+
+    def check(self, value):
+        sym = super().check(value)
+        if not bool(sym.all()):
+            return sym
+        return ember.linalg.cholesky_ex(value).info == 0
+
+
+def _check_dim(dim, value):
+    if not -value.dim() <= dim < value.dim():
+        raise AssertionError(f"dim {dim} out of range for value with {value.dim()} dimensions")
+
+
+class _Cat(Constraint):
+    """``cseq[i]`` on the ``i``-th block (of ``lengths[i]`` entries) along ``dim``, as :func:`ember.cat` joins them.
+
+    Example:
+        >>> import ember
+        >>> from ember.distributions import constraints
+        >>> c = constraints.cat([constraints.positive, constraints.real], dim=0, lengths=[1, 2])
+        >>> c.check(ember.tensor([-1.0, -2.0, 3.0]))
+        tensor([False,  True,  True])
+    """
+
+    def __init__(self, cseq, dim=0, lengths=None):
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})")
+        self.dim = dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value):
+        _check_dim(self.dim, value)
+        checks, start = [], 0
+        for c, length in zip(self.cseq, self.lengths):
+            checks.append(c.check(value.narrow(self.dim, start, length)))
+            start += length
+        return ember.cat(checks, self.dim)
+
+
+class _Stack(Constraint):
+    """``cseq[i]`` on the ``i``-th slice along ``dim``, as :func:`ember.stack` joins them.
+
+    Example:
+        >>> import ember
+        >>> from ember.distributions import constraints
+        >>> constraints.stack([constraints.positive, constraints.real], dim=1).check(ember.tensor([[-1.0, -2.0]]))
+        tensor([[False,  True]])
+    """
+
+    def __init__(self, cseq, dim=0):
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        self.dim = dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        dim = max(c.event_dim for c in self.cseq)
+        return dim + 1 if self.dim + dim < 0 else dim
+
+    def check(self, value):
+        _check_dim(self.dim, value)
+        slices = [value.select(self.dim, i) for i in range(value.shape[self.dim])]
+        return ember.stack([c.check(v) for v, c in zip(slices, self.cseq)], self.dim)
 
 
 dependent = _Dependent()
@@ -257,4 +402,9 @@ square = _Square()
 symmetric = _Symmetric()
 lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
+positive_semidefinite = _PositiveSemidefinite()
 positive_definite = _PositiveDefinite()
+multinomial = _Multinomial
+cat = _Cat
+stack = _Stack

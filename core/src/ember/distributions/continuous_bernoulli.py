@@ -8,13 +8,13 @@ import ember
 
 from .._tensor import Size
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import ProbsOrLogits, broadcast_all, clamp_probs, lazy_property, softplus, uniform_like
 
 __all__ = ["ContinuousBernoulli"]
 
 
-class ContinuousBernoulli(ProbsOrLogits, Distribution):
+class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
     """Density ``C(p) p^x (1 - p)^(1 - x)`` on ``[0, 1]``, with ``C(p) = 2 artanh(1 - 2p) / (1 - 2p)``.
 
     Near ``p = 1/2`` (inside ``lims``) the normaliser and moments use their Taylor expansions, since
@@ -31,6 +31,7 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None):
         name, value = self._choose(probs, logits)
@@ -64,7 +65,7 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
     def _log_odds_gap(self, p):
         return (-p).log1p() - p.log()
 
-    def _log_normalizer(self):
+    def _cont_bern_log_norm(self):
         """``log C(p)``."""
         p = self._cut_probs()
         below = p <= 0.5
@@ -98,7 +99,7 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
-        return value * logits - softplus(logits) + self._log_normalizer()
+        return value * logits - softplus(logits) + self._cont_bern_log_norm()
 
     def cdf(self, value):
         if self._validate_args:
@@ -115,4 +116,17 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
 
     def entropy(self):
         log_q, log_p = (-self.probs).log1p(), self.probs.log()
-        return self.mean * (log_q - log_p) - self._log_normalizer() - log_q
+        return self.mean * (log_q - log_p) - self._cont_bern_log_norm() - log_q
+
+    @property
+    def _natural_params(self):
+        return (self.logits,)
+
+    def _log_normalizer(self, x):
+        """``log((e^x - 1) / x)`` of the natural parameter ``x`` (the logits); its Taylor expansion
+        where ``x`` lies inside ``lims`` shifted by ``-1/2`` (torch's cut, applied to the logits)."""
+        stable = (x <= self._lims[0] - 0.5) | (x > self._lims[1] - 0.5)
+        cut = ember.where(stable, x, self._lims[0] - 0.5)
+        exact = cut.expm1().abs().log() - cut.abs().log()
+        taylor = 0.5 * x + x.pow(2) / 24.0 - x.pow(4) / 2880.0
+        return ember.where(stable, exact, taylor)

@@ -10,6 +10,7 @@ from .._tensor import Size, apply
 from ..autograd.node import Op
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import _tensor_like, draw_gamma, regularized_gamma
 from .utils import broadcast_all
 
@@ -72,7 +73,7 @@ def dirichlet_sample(concentration, generator=None):
     return apply(DirichletSample, (concentration, draw_gamma(concentration, generator, ember.float64)))
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """The Dirichlet distribution over probability vectors, with ``concentration`` along the last dim.
 
     Samples normalise independent gamma draws (torch's, on the host), so they are reparameterised.
@@ -129,8 +130,15 @@ class Dirichlet(Distribution):
         total = c.sum(-1)
         return c.lgamma().sum(-1) - total.lgamma() - (k - total) * total.digamma() - ((c - 1) * c.digamma()).sum(-1)
 
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
 
-class Beta(Distribution):
+    def _log_normalizer(self, x):
+        return x.lgamma().sum(-1) - x.sum(-1).lgamma()
+
+
+class Beta(ExponentialFamily):
     """The beta distribution on ``[0, 1]`` with shapes ``concentration1`` (alpha) and ``concentration0`` (beta).
 
     Example:
@@ -191,3 +199,10 @@ class Beta(Distribution):
 
     def entropy(self):
         return self._dirichlet.entropy()
+
+    @property
+    def _natural_params(self):
+        return self.concentration1, self.concentration0
+
+    def _log_normalizer(self, x, y):
+        return x.lgamma() + y.lgamma() - (x + y).lgamma()

@@ -222,7 +222,7 @@ def _kl_geometric_geometric(p, q):
 @register_kl(ContinuousBernoulli, ContinuousBernoulli)
 def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
     cross = p.mean * (p.logits - q.logits)
-    return cross + p._log_normalizer() + (-p.probs).log1p() - q._log_normalizer() - (-q.probs).log1p()
+    return cross + p._cont_bern_log_norm() + (-p.probs).log1p() - q._cont_bern_log_norm() - (-q.probs).log1p()
 
 
 def _as_full_mvn(d):

@@ -7,6 +7,7 @@ import math
 import ember
 
 from ._loc_scale import LocScale
+from .exp_family import ExponentialFamily
 from .utils import normal_like
 
 __all__ = ["Normal"]
@@ -14,7 +15,7 @@ __all__ = ["Normal"]
 _SQRT2 = math.sqrt(2)
 
 
-class Normal(LocScale):
+class Normal(LocScale, ExponentialFamily):
     """The normal distribution with mean ``loc`` and standard deviation ``scale``.
 
     Example:
@@ -26,6 +27,7 @@ class Normal(LocScale):
 
     _draw = staticmethod(normal_like)
     _entropy = 0.5 + 0.5 * math.log(2 * math.pi)
+    _mean_carrier_measure = 0
 
     @staticmethod
     def _log_density(z):
@@ -46,3 +48,11 @@ class Normal(LocScale):
     @property
     def variance(self):
         return self.scale.pow(2)
+
+    @property
+    def _natural_params(self):
+        precision = self.scale.pow(-2)
+        return self.loc * precision, -0.5 * precision
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()

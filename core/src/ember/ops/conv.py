@@ -126,20 +126,21 @@ def from_grid(be, buf, geo):
 
 
 def out_to_rows(be, y, geo):
-    """An output-shaped gradient ``(n, o, *out)`` as whole grid rows grouped for the products,
-    ``(groups, og, n, span)``, with zeros past each row's outputs (one copy, shared by both gradients)."""
+    """An output-shaped gradient ``(n, o, *out)`` on the grid, grouped for the products:
+    ``(groups, og, n, P)``, zeros at every grid position that is not an output (one copy, shared by
+    both gradients; the weight gradient reads the first ``span`` positions of each sample)."""
     xp = be.xp
     n, g, og = geo.n, geo.groups, geo.og
     nd = len(geo.out_sp)
-    buf = xp.zeros((g, og, n) + geo.rows, dtype=y.dtype)
+    buf = xp.zeros((g, og, n) + geo.grid, dtype=y.dtype)
     y = xp.permute_dims(xp.reshape(y, (n, g, og) + geo.out_sp), (1, 2, 0) + tuple(range(3, 3 + nd)))
     buf[(slice(None),) * 3 + tuple(slice(0, o) for o in geo.out_sp)] = y
-    return xp.reshape(buf, (g, og, n, geo.span))
+    return xp.reshape(buf, (g, og, n, geo.grid_size))
 
 
-def _sample_major(be, gr):
-    """Gradient rows ``(groups, og, n, span)`` as ``(n, groups, og, span)``: a view."""
-    return be.xp.permute_dims(gr, (2, 0, 1, 3))
+def _sample_major(be, gr, span):
+    """The first ``span`` positions of gradient rows ``(groups, og, n, P)`` as ``(n, groups, og, span)``: a view."""
+    return be.xp.permute_dims(gr[..., :span], (2, 0, 1, 3))
 
 
 def grid_to_out(be, rows, geo):
@@ -198,15 +199,16 @@ def _stacked_taps(be, xg, geo, ones=False):
             if ones:
                 buf[:, rows, :] = 1
             taps = xp.reshape(buf[:, :rows, :], (geo.groups, geo.cg, len(geo.taps), e - s, geo.span))
+        xs = xp.permute_dims(xg[s:e, ...], (1, 2, 0, 3, 4))  # (groups, cg, samples, S, P): a view
         for k, (phase, off, length) in enumerate(geo.taps):
-            taps[:, :, k, :, :length] = xp.permute_dims(xg[s:e, :, :, phase, off:off + length], (1, 2, 0, 3))
+            taps[:, :, k, :, :length] = xs[:, :, :, phase, off:off + length]
         yield s, e, buf
 
 
-def _rows_of(be, gr, s, e):
-    """Gradient rows of samples ``s:e`` as one matrix per group ``(groups, og, (e - s) * span)``: a view."""
-    g, og, _, span = gr.shape
-    return be.xp.reshape(gr[:, :, s:e, :], (g, og, (e - s) * span))
+def _rows_of(be, gr, s, e, span):
+    """Gradient rows of samples ``s:e`` as one matrix per group ``(groups, og, (e - s) * span)`` (a view for one sample)."""
+    g, og = gr.shape[:2]
+    return be.xp.reshape(gr[:, :, s:e, :span], (g, og, (e - s) * span))
 
 
 def _weight_matrix(be, w, geo):
@@ -239,20 +241,32 @@ def correlate(be, xg, w, geo, bias=None):
 
 
 def correlate_t(be, gr, w, geo):
-    """The adjoint of :func:`correlate` in ``x``, from gradient rows: scatter each tap back, ``(n, groups, cg, S, P)``."""
+    """The adjoint of :func:`correlate` in ``x``, from gradient rows: scatter each tap back, ``(n, groups, cg, S, P)``.
+
+    Stacked taps: one product per chunk gives every tap's contribution over whole grid rows of
+    all channels, ``(K, cg * P)`` per sample and group. The result is accumulated phase-major,
+    ``(S, cg, P)``, so each tap adds one contiguous run at a flat offset: a contribution that
+    runs past a channel's row end lands in the next channel's first positions, but there it is
+    zero (it comes from grid positions that are not outputs, whose gradient rows are zero).
+    """
     xp = be.xp
-    span, K = geo.span, len(geo.taps)
-    out = xp.zeros((geo.n, geo.groups, geo.cg, geo.n_phases, geo.grid_size), dtype=gr.dtype)
+    n, g, cg, K, P, S = geo.n, geo.groups, geo.cg, len(geo.taps), geo.grid_size, geo.n_phases
     if _stacked(geo):
-        wtt = xp.permute_dims(_weight_matrix(be, w, geo), (0, 2, 1))
-        chunks, _ = _chunks(geo)
-        for s, e in chunks:
-            cols = xp.reshape(xp.matmul(wtt, _rows_of(be, gr, s, e)), (geo.groups, geo.cg, K, e - s, span))
-            for k, (phase, off, length) in enumerate(geo.taps):
-                out[s:e, :, :, phase, off:off + length] += xp.permute_dims(cols[:, :, k, :, :length], (2, 0, 1, 3))
-        return out
+        size = S * cg * P
+        flat = xp.zeros((n, g, size), dtype=gr.dtype)
+        # the weight as (groups, K * cg, og), tap-major: each tap's block of a product is contiguous
+        wt = xp.reshape(xp.permute_dims(xp.reshape(w, (g, geo.og, cg, K)), (0, 3, 2, 1)), (g, K * cg, geo.og))
+        for s, e in _chunks(geo)[0]:
+            rows = xp.permute_dims(gr[:, :, s:e, :], (2, 0, 1, 3))  # (samples, groups, og, P): a view
+            cols = xp.reshape(xp.matmul(wt, rows), (e - s, g, K, cg * P))
+            for k, (phase, off, _) in enumerate(geo.taps):
+                start = phase * cg * P + off
+                stop = min(start + cg * P, size)
+                flat[s:e, :, start:stop] += cols[:, :, k, :stop - start]
+        return xp.permute_dims(xp.reshape(flat, (n, g, S, cg, P)), (0, 1, 3, 2, 4))
+    out = xp.zeros((n, g, cg, S, P), dtype=gr.dtype)
     wtt = xp.permute_dims(taps_first(be, w, geo), (0, 1, 3, 2))
-    gg = _sample_major(be, gr)
+    gg = _sample_major(be, gr, geo.span)
     for k, (phase, off, length) in enumerate(geo.taps):
         out[:, :, :, phase, off:off + length] += _mm(xp, wtt[k, ...], gg[..., :length])
     return out
@@ -266,11 +280,11 @@ def correlate_w(be, xg, gr, geo):
         for s, e, buf in _stacked_taps(be, xg, geo):
             # contract over samples and positions at once: one (cg*K x b*span) @ (b*span x og) product per group
             # (the transposed gradient: BLAS runs this operand order about 15% faster)
-            part = xp.matmul(buf, xp.permute_dims(_rows_of(be, gr, s, e), (0, 2, 1)))
+            part = xp.matmul(buf, xp.permute_dims(_rows_of(be, gr, s, e, geo.span), (0, 2, 1)))
             wt = part if wt is None else wt + part
         w = xp.permute_dims(wt, (0, 2, 1))
     else:
-        gg = _sample_major(be, gr)
+        gg = _sample_major(be, gr, geo.span)
         parts = []
         for phase, off, length in geo.taps:
             xt = xp.permute_dims(xg[:, :, :, phase, off:off + length], (0, 1, 3, 2))

@@ -15,22 +15,62 @@ from ...ops.pool import adaptive_avg_pool, adaptive_taps, resample_axis
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
            "channel_shuffle", "native_channel_shuffle"]
 
-_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
-_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3, "lanczos": 2}
+_NAMED_DIMS = ("linear", "bilinear", "trilinear")  # modes whose wrong-rank error names the rank they need
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "lanczos", "area")
+
+
+def _keys(x, A):
+    """Keys' cubic convolution kernel with parameter ``A`` at offsets ``x`` (zero beyond 2)."""
+    x = _np.abs(x)
+    near = ((A + 2) * x - (A + 3)) * x * x + 1
+    far = ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+    return _np.where(x <= 1, near, _np.where(x < 2, far, 0.0))
 
 
 def _cubic(t, A=-0.75):
     """Keys' cubic convolution weights for the 4 taps around a fractional offset ``t``."""
-    def near(x):  # |x| <= 1
-        return ((A + 2) * x - (A + 3)) * x * x + 1
-
-    def far(x):  # 1 < |x| < 2
-        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
-
-    return _np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], axis=1)
+    return _keys(t[:, None] - _np.arange(-1, 3), A)
 
 
-def axis_taps(mode, n_in, n_out, scale, align_corners):
+# antialiased filters: mode -> (half-width at scale 1, kernel); the width grows with the downscale factor
+_AA_FILTERS = {
+    "bilinear": (1.0, lambda x: _np.maximum(1.0 - _np.abs(x), 0.0)),
+    "bicubic": (2.0, lambda x: _keys(x, -0.5)),
+    "lanczos": (3.0, lambda x: _np.where(_np.abs(x) < 3, _np.sinc(x) * _np.sinc(x / 3), 0.0)),
+}
+
+
+def _ratio(n_in, n_out, scale, align_corners):
+    """Input pixels per output pixel (torch's area_pixel_compute_scale)."""
+    if align_corners:
+        return (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    return 1.0 / scale if scale is not None and scale > 0 else n_in / n_out
+
+
+def antialias_taps(mode, n_in, n_out, ratio):
+    """``(index, weight)`` tables ``(n_out, taps)`` of an antialiased resampling of one axis.
+
+    Output pixel ``i`` averages the inputs under the filter centred at ``ratio * (i + 0.5)``, stretched by
+    the downscale factor ``max(ratio, 1)``; the weights of each output are normalised to sum to one.
+
+    Example:
+        >>> idx, w = antialias_taps("bilinear", 4, 2, 2.0)
+        >>> idx.tolist(), (w * 7).round(6).tolist()
+        ([[0, 1, 2], [1, 2, 3]], [[3.0, 3.0, 1.0], [1.0, 3.0, 3.0]])
+    """
+    half, kernel = _AA_FILTERS[mode]
+    stretch = max(ratio, 1.0)
+    center = ratio * (_np.arange(n_out) + 0.5)
+    start = _np.maximum(_np.floor(center - half * stretch + 0.5), 0.0)
+    stop = _np.minimum(_np.floor(center + half * stretch + 0.5), n_in)
+    index = start[:, None] + _np.arange(max(int((stop - start).max()), 1))
+    weight = _np.where(index < stop[:, None], kernel((index - center[:, None] + 0.5) * (1.0 / stretch)), 0.0)
+    total = weight.sum(axis=1, keepdims=True)
+    return _np.minimum(index, n_in - 1).astype(_np.int64), weight / _np.where(total != 0, total, 1.0)
+
+
+def axis_taps(mode, n_in, n_out, scale, align_corners, antialias=False):
     """``(index, weight)`` tables ``(n_out, taps)`` resampling one axis of length ``n_in`` to ``n_out``.
 
     ``scale`` is the user's scale factor or None (then ``n_in / n_out``); weight None means a plain gather.
@@ -43,13 +83,13 @@ def axis_taps(mode, n_in, n_out, scale, align_corners):
     if mode == "area":
         return adaptive_taps(n_in, n_out)
     dst = _np.arange(n_out, dtype=_np.float64)
-    if align_corners and mode not in ("nearest", "nearest-exact"):
-        ratio = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
-    else:
-        ratio = 1.0 / scale if scale is not None and scale > 0 else n_in / n_out
     if mode in ("nearest", "nearest-exact"):
+        ratio = _ratio(n_in, n_out, scale, False)
         src = _np.floor((dst + (0.5 if mode == "nearest-exact" else 0.0)) * ratio)
         return _np.minimum(src, n_in - 1).astype(_np.int64)[:, None], None
+    ratio = _ratio(n_in, n_out, scale, align_corners)
+    if antialias:
+        return antialias_taps(mode, n_in, n_out, ratio)
     src = dst * ratio if align_corners else (dst + 0.5) * ratio - 0.5
     if mode == "bicubic":
         i0 = _np.floor(src)
@@ -62,34 +102,32 @@ def axis_taps(mode, n_in, n_out, scale, align_corners):
     return _np.stack([i0, i1], axis=1).astype(_np.int64), _np.stack([1.0 - lam, lam], axis=1)
 
 
+def _unsupported(input, mode):
+    return NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the "
+                               f"modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+                               f"nearest-exact (got {mode})")
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
     """Resize the spatial dims (all but the first two) by ``size`` or ``scale_factor``.
 
-    Modes: nearest, nearest-exact, linear (3-D), bilinear / bicubic (4-D), trilinear (5-D), area.
+    Modes: nearest, nearest-exact, linear (3-D), bilinear / bicubic (4-D), trilinear (5-D), area, and
+    lanczos (4-D, needs ``antialias=True``). ``antialias=True`` (bilinear, bicubic, lanczos; 4-D) widens the
+    filter by the downscale factor, as torch (and Pillow, with ``align_corners=False``) do.
 
     Example:
         >>> import ember
         >>> import ember.nn.functional as F
         >>> F.interpolate(ember.tensor([[[1.0, 3.0]]]), scale_factor=2, mode="linear")
         tensor([[[1.0000, 1.5000, 2.5000, 3.0000]]])
+        >>> F.interpolate(ember.tensor([[[[0.0, 1.0, 2.0, 3.0]]]]), size=(1, 2), mode="bilinear", antialias=True)
+        tensor([[[[0.7143, 2.2857]]]])
     """
-    if mode not in _MODES:
-        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the "
-                                  f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
-                                  f"(got {mode})")
-    if antialias:
-        raise NotImplementedError("interpolate(antialias=True) is not supported")
     nd = input.ndim - 2
-    if align_corners is not None and mode not in _DIMS:
+    if align_corners is not None and mode in ("nearest", "nearest-exact", "area"):
         raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
                          "bicubic | trilinear")
-    if mode in _DIMS and nd != _DIMS[mode]:
-        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_DIMS[mode] + 2}D input")
-    if nd not in (1, 2, 3):
-        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the "
-                                  f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
-                                  f"(got {mode})")
     if (size is None) == (scale_factor is None):
         raise ValueError("only one of size or scale_factor should be defined" if size is not None
                          else "either size or scale_factor should be defined")
@@ -97,13 +135,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     scales = [None] * nd
     if size is not None:
         out = (int(size),) * nd if isinstance(size, int) else tuple(int(s) for s in size)
-        if len(out) != nd:
+        if not isinstance(size, int) and len(out) != nd:
             raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input with "
                              f"spatial dimensions of {list(sp)} and output size of {list(out)}. Please provide input "
                              f"tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
     else:
         sf = (float(scale_factor),) * nd if isinstance(scale_factor, (int, float)) else tuple(map(float, scale_factor))
-        if len(sf) != nd:
+        if not isinstance(scale_factor, (int, float)) and len(sf) != nd:
             raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got input "
                              f"with spatial dimensions of {list(sp)} and scale_factor of shape {list(sf)}. Please "
                              f"provide input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, "
@@ -111,13 +149,24 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         out = tuple(int(math.floor(n * s)) for n, s in zip(sp, sf))
         if not recompute_scale_factor:
             scales = list(sf)
+    if antialias and not (mode in _AA_FILTERS and nd == 2):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
+                         "tensor as input")
+    needed = _DIMS.get(mode, nd)
+    if mode in _NAMED_DIMS and nd in (1, 2, 3) and nd != needed:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {needed + 2}D input")
+    if mode not in _MODES or nd not in (1, 2, 3) or nd != needed:
+        raise _unsupported(input, mode)
+    if mode == "lanczos" and (align_corners or not antialias):
+        raise ValueError("Lanczos mode does not support align_corners=True" if align_corners
+                         else "Lanczos mode requires antialias=True")
     if mode == "area":
         return adaptive_avg_pool(nd, input, out)
     x = input
     for j, (n, o, s) in enumerate(zip(sp, out, scales)):
-        if n == o and s in (None, 1.0) and mode != "bicubic":
+        if n == o and s in (None, 1.0) and (mode != "bicubic" or antialias):
             continue
-        x = resample_axis(x, 2 + j, *axis_taps(mode, n, o, s, bool(align_corners)))
+        x = resample_axis(x, 2 + j, *axis_taps(mode, n, o, s, bool(align_corners), antialias))
     return x
 
 
