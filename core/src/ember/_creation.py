@@ -355,7 +355,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     if (end - start) * step < 0 and end != start:
-        raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("arange: upper bound and larger bound inconsistent with step sign")
     if dtype is None:
         dtype = _dtype.int64 if all(isinstance(v, int) for v in vals) else _dtype.get_default_dtype()
     dtype = _dtype.to_dtype(dtype)

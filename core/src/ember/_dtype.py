@@ -300,3 +300,18 @@ def to_dtype(value):
         return _by_name(name)
     except KeyError:
         raise TypeError(f"unsupported dtype {value!r}") from None
+
+
+_SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "bfloat16": "BFloat16",
+                 "complex64": "ComplexFloat", "complex128": "ComplexDouble", "int64": "Long", "int32": "Int",
+                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def scalar_name(d):
+    """Torch's scalar-type name of dtype ``d`` (``Float``, ``Long``, ...), as its error messages spell it.
+
+    Example:
+        >>> scalar_name(int64)
+        'Long'
+    """
+    return _SCALAR_NAMES.get(d.name, d.name)

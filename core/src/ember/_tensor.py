@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
 
 from . import _dtype
 from ._device import device as _device_cls
 from .autograd import _state
 from .autograd._engine import RemovableHandle, backward as _run_backward
-from .autograd.node import Op, _seq, anomaly_trace
+from .autograd.node import _seq, anomaly_trace
 from .plugins._host import host as _plugin_host
 
 _pybool = type(True)
@@ -485,7 +484,7 @@ class Tensor:
 
     def __bool__(self):
         if self.numel() != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
     def __float__(self):

@@ -122,9 +122,7 @@ def type_(self, dtype=None, non_blocking=False):
         'ember.FloatTensor'
     """
     if dtype is None:
-        names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "bfloat16": "BFloat16"}
-        return f"ember.{names.get(self.dtype.name, self.dtype.name)}Tensor"
+        return f"ember.{_dtype.scalar_name(self.dtype)}Tensor"
     if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), _dtype.dtype):
         dtype = dtype.dtype  # a legacy type such as ember.FloatTensor
     if isinstance(dtype, str):
@@ -162,7 +160,7 @@ def _assign(self, result, op):
         raise RuntimeError(f"{op}: output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}")
     if result.dtype is not self.dtype:
         if result.dtype.category > self.dtype.category:
-            raise RuntimeError(f"{op}: result type {_tn(result.dtype)} can't be cast to the desired output type {_tn(self.dtype)}")
+            raise RuntimeError(f"{op}: result type {_dtype.scalar_name(result.dtype)} can't be cast to the desired output type {_dtype.scalar_name(self.dtype)}")
         result = cast(result, self.dtype)
     recording = _state.grad_enabled and result.requires_grad
     if not recording and _state.grad_enabled and self.requires_grad:
@@ -207,11 +205,6 @@ def _snapshot(t):
     if hasattr(t, "_out_idx"):
         s._out_idx = t._out_idx
     return s
-
-
-def _tn(d):
-    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool",
-            "float16": "Half", "uint8": "Byte"}.get(d.name, d.name)
 
 
 def _fill_from(self, array, op):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 from . import _dtype
-from ._tensor import Tensor, _make, apply
+from ._tensor import Tensor, apply
 from .autograd import _state
 from .autograd.node import Op
 from .ops.linalg import cross3, matmul
@@ -325,7 +325,7 @@ class Qr(Op):
             return (_qr_square_grad(Q, R, gq, gr),)
         # wide: A = [X | Y] with X = Q U square, Y = Q V
         (a,) = self.saved()
-        U, V, gU, gV = R[..., :m], R[..., m:], gr[..., :m], gr[..., m:]
+        U, gU, gV = R[..., :m], gr[..., :m], gr[..., m:]
         Y = a[..., m:]
         gX = _qr_square_grad(Q, U, gq + Y @ gV.mH, gU)
         return (_cat_last(gX, Q @ gV),)
@@ -607,7 +607,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         (tensor(5.), tensor(7.), tensor(4.))
     """
     if isinstance(ord, str):
-        raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not str")
+        raise TypeError("linalg_vector_norm(): argument 'ord' must be Number, not str")
     _floating(x, "linalg.vector_norm")
     if dtype is not None:
         x = cast(x, dtype)
@@ -690,7 +690,7 @@ def cross(input, other, *, dim=-1):
         tensor([1., 0., 0.])
     """
     if input.ndim != other.ndim:
-        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions.")
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     d = wrap_dim(dim, input.ndim, "linalg.cross")
     if input.shape[d] != 3 or other.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[d]} and {other.shape[d]}")
@@ -1234,7 +1234,7 @@ def tensorsolve(A, B, dims=None):
     if rows != cols:
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), but got {cols} != {rows}")
     if A.dtype is not B.dtype:
-        from .ops.linalg_extra import scalar_name
+        from ._dtype import scalar_name
 
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type {scalar_name(A.dtype)} and B of type {scalar_name(B.dtype)} instead")
     return solve(A.reshape(rows, cols), B.reshape(rows)).reshape(rest)

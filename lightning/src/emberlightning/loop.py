@@ -153,7 +153,6 @@ def _batches(loader, limit):
 # --- one training step ------------------------------------------------------------------------------
 def automatic_training_step(trainer, batch, batch_idx, accumulating):
     """training_step -> zero_grad -> backward (in a closure), then the optimizer step unless accumulating."""
-    model = trainer.lightning_module
     opts = trainer.strategy._lightning_optimizers
     optimizer = opts[0] if opts else None
     accumulate = trainer.accumulate_grad_batches

@@ -123,7 +123,10 @@ class Op:
         self.released = True
         d = self.__dict__
         if d:
+            name = d.get("torch_name")
             d.clear()
+            if name:  # the node keeps its torch name after backward, like torch's
+                self.torch_name = name
 
 
 def _raise_freed(node):

@@ -49,7 +49,6 @@ class Backend:
     plugin = None
 
     def __init__(self):
-        xp = self.xp
         self._native = {}
         self._ember = {}
         for d in _dtype.ALL:
@@ -158,6 +157,10 @@ class Backend:
         out = fn(*[self.to_host(a) if hasattr(a, "shape") else a for a in arrays])
         out = _np.asarray(out)
         return self.from_host(_np.ascontiguousarray(out).reshape(out.shape), index)  # keeps 0-d results 0-d
+
+    def masked(self, array, mask):
+        """``array * mask`` for a bool ``mask`` (0 where it is False; NaN and inf times False give NaN, as a product)."""
+        return array * self.xp.astype(mask, array.dtype)
 
     def scatter_add(self, target, dim, index, src):
         """Return a copy of ``target`` with ``src`` added at ``index`` along ``dim``."""

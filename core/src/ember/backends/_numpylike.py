@@ -33,6 +33,9 @@ class NumpyLikeBackend(Backend):
     def is_contiguous(self, array):
         return array.flags.c_contiguous
 
+    def masked(self, array, mask):
+        return array * mask  # the bool operand is read as 0/1 in the product: no converted copy of the mask
+
     def scatter_add(self, target, dim, index, src):
         xp = self.xp
         out = target.copy()

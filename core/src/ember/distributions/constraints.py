@@ -342,7 +342,7 @@ class _Cat(Constraint):
     def check(self, value):
         _check_dim(self.dim, value)
         checks, start = [], 0
-        for c, length in zip(self.cseq, self.lengths):
+        for c, length in zip(self.cseq, self.lengths, strict=True):
             checks.append(c.check(value.narrow(self.dim, start, length)))
             start += length
         return ember.cat(checks, self.dim)
@@ -376,7 +376,7 @@ class _Stack(Constraint):
     def check(self, value):
         _check_dim(self.dim, value)
         slices = [value.select(self.dim, i) for i in range(value.shape[self.dim])]
-        return ember.stack([c.check(v) for v, c in zip(slices, self.cseq)], self.dim)
+        return ember.stack([c.check(v) for v, c in zip(slices, self.cseq, strict=False)], self.dim)
 
 
 dependent = _Dependent()

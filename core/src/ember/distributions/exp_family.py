@@ -23,7 +23,7 @@ class ExponentialFamily(Distribution):
         >>> from ember.distributions import Exponential, ExponentialFamily
         >>> d = Exponential(ember.tensor([0.5, 2.0]))
         >>> isinstance(d, ExponentialFamily), ExponentialFamily.entropy(d)
-        (True, tensor([ 1.6931, 0.3069], grad_fn=<SubBackward0>))
+        (True, tensor([1.6931, 0.3069], grad_fn=<SubBackward0>))
     """
 
     @property
@@ -54,6 +54,6 @@ class ExponentialFamily(Distribution):
             log_norm = self._log_normalizer(*params)
             grads = ember.autograd.grad(log_norm.sum(), params, create_graph=True)
             result = log_norm - self._mean_carrier_measure
-            for param, grad in zip(params, grads):
+            for param, grad in zip(params, grads, strict=True):
                 result = result - (param * grad).reshape(self._batch_shape + (-1,)).sum(-1)
         return result

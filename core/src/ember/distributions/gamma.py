@@ -154,11 +154,10 @@ def draw_gamma(concentration, generator=None, dtype=None):
         True
     """
     from .._random import _gen
-    from ..ops.numeric_extra import _name
 
     dtype = dtype or concentration.dtype
     if dtype not in (ember.float32, ember.float64):
-        raise NotImplementedError(f"\"gamma_cpu\" not implemented for '{_name(dtype)}'")
+        raise NotImplementedError(f"\"gamma_cpu\" not implemented for '{ember._dtype.scalar_name(dtype)}'")
     engine = _gen(generator, concentration.device)._engine
     draws = engine.gamma(concentration.detach()._host(), dtype)
     return _make(draws, concentration._be, concentration.device, dtype)

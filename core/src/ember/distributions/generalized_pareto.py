@@ -26,7 +26,7 @@ class GeneralizedPareto(Distribution):
         >>> from ember.distributions import GeneralizedPareto
         >>> d = GeneralizedPareto(ember.tensor(0.0), ember.tensor(2.0), ember.tensor(0.25))
         >>> d.log_prob(ember.tensor(1.0)), d.cdf(ember.tensor(1.0)), d.mean
-        (tensor(-1.2512), tensor(0.3757), tensor(2.6667))
+        (tensor(-1.2821), tensor(0.3757), tensor(2.6667))
     """
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive, "concentration": constraints.real}

@@ -10,6 +10,7 @@ from .bernoulli import Bernoulli, Geometric
 from .categorical import Categorical, OneHotCategorical
 from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Beta, Dirichlet
+from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
 from .gumbel import EULER_GAMMA, Gumbel
@@ -91,6 +92,26 @@ def kl_divergence(p, q):
 
 def _infinite_where(mask, value):
     return ember.where(mask, math.inf, value)
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p, q):
+    """The Bregman divergence of the log-normaliser:
+    ``F(theta_q) - F(theta_p) - <theta_q - theta_p, grad F(theta_p)>`` (one family only, as in torch)."""
+    if type(p) is not type(q):
+        raise NotImplementedError("The cross KL-divergence between different exponential families cannot "
+                                  "be computed using Bregman divergences")
+    batch_dims = len(ember.broadcast_shapes(p.batch_shape, q.batch_shape))
+    with ember.enable_grad():
+        p_params = [t.detach().requires_grad_() for t in p._natural_params]
+        log_norm = p._log_normalizer(*p_params)
+        grads = ember.autograd.grad(log_norm.sum(), p_params, create_graph=True)
+        q_params = q._natural_params
+        result = q._log_normalizer(*q_params) - log_norm
+        for p_param, q_param, grad in zip(p_params, q_params, grads, strict=True):
+            term = (q_param - p_param) * grad
+            result = result - sum_rightmost(term, term.dim() - batch_dims)
+    return result
 
 
 @register_kl(Normal, Normal)

@@ -7,20 +7,14 @@ autograd (``d/dx + i d/dy``), so real pairs and complex numbers exchange gradien
 
 from __future__ import annotations
 
+from .._dtype import scalar_name
 from .. import _dtype
 from .._tensor import Tensor, apply
 from ..autograd.node import Op
 from ._registry import export
 from ._util import sum_to
 
-_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "bfloat16": "BFloat16", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 _COMPLEX_OF = {_dtype.float32: _dtype.complex64, _dtype.float64: _dtype.complex128}
-
-
-def _name(d):
-    return _TORCH_NAMES.get(d.name, d.name)
 
 
 class ViewAsReal(Op):
@@ -86,7 +80,7 @@ def view_as_complex(input):
         if input.dtype is _dtype.float16:
             raise RuntimeError("view_as_complex: Ember has no complex32 dtype for half tensors")
         raise RuntimeError(f"view_as_complex is only supported for half, float and double tensors, but got a tensor "
-                           f"of scalar type: {_name(input.dtype)}")
+                           f"of scalar type: {scalar_name(input.dtype)}")
     if not input.ndim:
         raise RuntimeError("Input tensor must have one or more dimensions")
     if input.shape[-1] != 2:
@@ -110,11 +104,11 @@ def _check_parts(real, imag, names):
     if real.dtype not in _COMPLEX_OF or imag.dtype not in _COMPLEX_OF:
         if real.dtype is imag.dtype is _dtype.float16:
             raise RuntimeError("complex: Ember has no complex32 dtype for half tensors")
-        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got {_name(real.dtype)} "
-                           f"and {_name(imag.dtype)}")
+        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got {scalar_name(real.dtype)} "
+                           f"and {scalar_name(imag.dtype)}")
     if real.dtype is not imag.dtype:
-        raise RuntimeError(f"Expected object of scalar type {_name(real.dtype)} but got scalar type "
-                           f"{_name(imag.dtype)} for second argument")
+        raise RuntimeError(f"Expected object of scalar type {scalar_name(real.dtype)} but got scalar type "
+                           f"{scalar_name(imag.dtype)} for second argument")
 
 
 @export(method=False)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 
+from .._dtype import scalar_name
 from .._tensor import apply
 from ..autograd.node import Op
 from ._registry import export
@@ -414,19 +415,12 @@ def _check_conv(input, weight, bias, groups, transposed):
         raise RuntimeError(f"Given weight of size {ws}, expected bias to be 1-dimensional with {nout} elements, but got "
                            f"bias of size {list(bias.shape)} instead")
     if bias is not None and bias.dtype is not input.dtype and not transposed:  # torch checks the bias first here
-        raise RuntimeError(f"Input type ({_tname(input.dtype).lower()}) and bias type ({_tname(bias.dtype).lower()}) "
+        raise RuntimeError(f"Input type ({scalar_name(input.dtype).lower()}) and bias type ({scalar_name(bias.dtype).lower()}) "
                            "should be the same")
     if input.dtype is not weight.dtype:
-        raise RuntimeError(f"expected scalar type {_tname(input.dtype)} but found {_tname(weight.dtype)}")
+        raise RuntimeError(f"expected scalar type {scalar_name(input.dtype)} but found {scalar_name(weight.dtype)}")
     if bias is not None and bias.dtype is not input.dtype:
-        raise RuntimeError(f"expected scalar type {_tname(input.dtype)} but found {_tname(bias.dtype)}")
-
-
-_TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
-
-
-def _tname(d):
-    return _TORCH_TYPE_NAMES.get(d.name, d.name)
+        raise RuntimeError(f"expected scalar type {scalar_name(input.dtype)} but found {scalar_name(bias.dtype)}")
 
 
 def _positive(values, name):

@@ -987,6 +987,20 @@ def abs(input):
 export("absolute", inplace="absolute_")(abs)
 
 
+class Masked(Op):
+    """``g`` where ``mask`` (a bool array) holds, else 0: the backward of ReLU, and its own adjoint."""
+
+    def forward(self, be, g, mask):
+        self.mask = mask
+        return be.masked(g, mask)
+
+    def backward(self, h):
+        return (apply(Masked, (h,), self.mask),)
+
+    def name(self):
+        return "ThresholdBackwardBackward0"
+
+
 class Relu(Op):
     save_output = True
 
@@ -994,7 +1008,7 @@ class Relu(Op):
         return be.xp.maximum(a, be.xp.zeros((), dtype=a.dtype))
 
     def backward(self, g):
-        return (g * (self.output > 0),)
+        return (apply(Masked, (g,), self.output._data > 0),)
 
 
 @export(inplace=True)

@@ -12,19 +12,11 @@ from __future__ import annotations
 import importlib
 import warnings
 
+from .._dtype import scalar_name
 from .._tensor import apply
 from ..autograd import _state
 from ..autograd.node import Op
 from ._registry import export
-
-_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "complex64": "ComplexFloat",
-                "complex128": "ComplexDouble", "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                "uint8": "Byte", "bool": "Bool"}
-
-
-def scalar_name(dtype):
-    """Torch's scalar-type name of ``dtype`` (``Float``, ``Long``, ...) for error messages."""
-    return _TORCH_NAMES.get(dtype.name, dtype.name)
 
 
 def require_floating(t, kernel):

@@ -13,7 +13,7 @@ import math
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd import _state
-from ._registry import FUNCTIONS, INPLACE, METHODS, export
+from ._registry import FUNCTIONS, METHODS, export
 from ._util import promote, to_tensor, wrap_dim
 
 

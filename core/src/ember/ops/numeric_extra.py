@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as _np  # host-side: count validation
 
+from .._dtype import scalar_name
 from .. import _dtype
 from .._tensor import Tensor, _make, apply
 from ..autograd.node import Op
@@ -19,14 +20,6 @@ from .reduction import return_type
 frexp_result = return_type("frexp", ["mantissa", "exponent"])
 histogram_result = return_type("histogram", ["hist", "bin_edges"])
 histogramdd_result = return_type("histogramdd", ["hist", "bin_edges"])
-
-_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "bfloat16": "BFloat16", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
-def _name(d):
-    return _TORCH_NAMES.get(d.name, d.name)
-
 
 def _engine(generator, like):
     from .._random import _gen
@@ -56,7 +49,7 @@ def poisson(input, generator=None):
         tensor([ 0.,  7., 41.])
     """
     if input.dtype.category != 2:
-        raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{_name(input.dtype)}'")
+        raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{scalar_name(input.dtype)}'")
     return apply(Poisson, (input,), _engine(generator, input), input.dtype)
 
 
@@ -73,9 +66,9 @@ def binomial(count, prob, generator=None):
         tensor([10.,  0.])
     """
     if count.dtype.category != 2:
-        raise ValueError(f"binomial only supports floating-point dtypes for count, got: {_name(count.dtype)}")
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: {scalar_name(count.dtype)}")
     if prob.dtype is not count.dtype:
-        raise RuntimeError(f"Found dtype {_name(prob.dtype)} but expected {_name(count.dtype)}")
+        raise RuntimeError(f"Found dtype {scalar_name(prob.dtype)} but expected {scalar_name(count.dtype)}")
     shape = _np.broadcast_shapes(tuple(count.shape), tuple(prob.shape))
     n = _np.broadcast_to(count.detach()._host(), shape)
     if not (n >= 0).all() or not _np.isfinite(n).all():
@@ -139,7 +132,7 @@ def nextafter(input, other):
             raise TypeError(f"nextafter(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}")
     a, b = promote("nextafter", input, other)
     if a.dtype.category != 2:
-        raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_name(a.dtype)}'")
+        raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{scalar_name(a.dtype)}'")
     return apply(NextAfter, (a, b))
 
 
@@ -205,7 +198,7 @@ def _histogramdd(points, bins, ranges, weight, density, op):
     from .sort import searchsorted
 
     if points.dtype.category != 2:
-        raise NotImplementedError(f"\"histogramdd\" not implemented for '{_name(points.dtype)}'")
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{scalar_name(points.dtype)}'")
     n, d = points.shape
     if weight is not None:
         if tuple(weight.shape) != (n,):

@@ -131,12 +131,12 @@ def window_max(be, x, geo):
         if os_ == whole:
             upd = (v > best) | xp.isnan(v)
             best = xp.maximum(best, v)  # NaN-propagating: the same as taking v where upd
-            kbest = xp.maximum(kbest, xp.astype(upd, small) * xp.asarray(k, dtype=small))
+            kbest = xp.maximum(kbest, be.masked(xp.asarray(k, dtype=small), upd))
         else:
             b, kb = best[lead + os_], kbest[lead + os_]
             upd = (v > b) | xp.isnan(v)
             best[lead + os_] = xp.maximum(b, v)
-            kbest[lead + os_] = xp.maximum(kb, xp.astype(upd, small) * xp.asarray(k, dtype=small))
+            kbest[lead + os_] = xp.maximum(kb, be.masked(xp.asarray(k, dtype=small), upd))
     return best, kbest
 
 
@@ -189,7 +189,7 @@ class TapScatter(Op):
         finite = be.host_checks and bool(xp.all(xp.isfinite(g)))
         for k, os_, is_ in tap_windows(geo):
             gk, hit = g[lead + os_], kbest[lead + os_] == k
-            part = gk * xp.astype(hit, g.dtype) if finite else xp.where(hit, gk, zero)
+            part = be.masked(gk, hit) if finite else xp.where(hit, gk, zero)
             if disjoint:
                 out[lead + is_] = part
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections import namedtuple
 
+from .._dtype import scalar_name
 from .. import _dtype
 from .._tensor import Tensor, _make, apply
 from ..autograd.node import Op, named
@@ -87,11 +88,6 @@ def _arange_along(n, dim, ndim, like):
     return _const(xp.reshape(xp.arange(n, dtype=like._be.native_dtype(_dtype.int64)), tuple(shape)), like)
 
 
-def _tdtype_name(d):
-    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool",
-            "float16": "Half", "uint8": "Byte", "int8": "Char", "int16": "Short"}.get(d.name, d.name)
-
-
 def _check_nonempty(input, dims, op, dim):
     if input.numel():
         return
@@ -165,7 +161,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 
 def _float_only(input, op):
     if input.dtype.category < 2:
-        raise RuntimeError(f"{op}(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {_tdtype_name(input.dtype)}")
+        raise RuntimeError(f"{op}(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {scalar_name(input.dtype)}")
 
 
 @export()

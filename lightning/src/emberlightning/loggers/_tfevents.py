@@ -12,7 +12,6 @@ import zlib
 
 # CRC32C and TFRecord framing are ember's (the ones ember.utils.tensorboard writes with)
 from ember.utils.tensorboard._record import crc32c  # noqa: F401
-from ember.utils.tensorboard._record import frame as record
 from ember.utils.tensorboard._record import masked_crc32c as masked_crc
 
 

@@ -12,7 +12,6 @@ import numpy as np
 
 import ember
 import ember.nn.functional as F
-from ember.ops.pool import resample_axis
 
 _GRAY = (0.2989, 0.587, 0.114)
 
@@ -46,56 +45,12 @@ def batched(img):
 
 
 # --- resampling -------------------------------------------------------------------------------------
-def _triangle(x):
-    return np.maximum(1.0 - np.abs(x), 0.0)
-
-
-def _keys_cubic(x, a=-0.5):
-    x = np.abs(x)
-    return np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
-                    np.where(x < 2, (((x - 5) * x + 8) * x - 4) * a, 0.0))
-
-
-_AA_FILTERS = {"bilinear": (_triangle, 1.0), "bicubic": (_keys_cubic, 2.0)}
-
-
-def antialias_taps(mode, n_in, n_out):
-    """Index/weight tables ``(n_out, taps)`` of an antialiased (area-aware) resize of one axis.
-
-    The filter is widened by the downscale factor, as Pillow and torch's ``antialias=True`` do.
-
-    Example:
-        >>> idx, w = antialias_taps("bilinear", 4, 2)
-        >>> w.round(3).tolist()
-        [[0.429, 0.429, 0.143], [0.143, 0.429, 0.429]]
-    """
-    kernel, support = _AA_FILTERS[mode]
-    scale = n_in / n_out
-    width = max(scale, 1.0)
-    reach = support * width
-    centers = (np.arange(n_out) + 0.5) * scale
-    starts = np.maximum((centers - reach + 0.5).astype(np.int64), 0)
-    stops = np.minimum((centers + reach + 0.5).astype(np.int64), n_in)
-    taps = int((stops - starts).max())
-    offsets = np.arange(taps)
-    index = starts[:, None] + offsets
-    weight = kernel((index - centers[:, None] + 0.5) / width)
-    weight = np.where(index < stops[:, None], weight, 0.0)
-    weight /= weight.sum(axis=1, keepdims=True)
-    return np.minimum(index, n_in - 1), weight
-
-
 def resize(img, size, interpolation, antialias):
     x, dtype = to_float(img)
     x, restore = batched(x)
-    h, w = x.shape[-2:]
-    if antialias and interpolation in _AA_FILTERS:
-        for axis, (n, o) in ((2, (h, size[0])), (3, (w, size[1]))):
-            if n != o:
-                x = resample_axis(x, axis, *antialias_taps(interpolation, n, o))
-    else:
-        align = False if interpolation in _AA_FILTERS else None
-        x = F.interpolate(x, size=list(size), mode=interpolation, align_corners=align)
+    smooth = interpolation in ("bilinear", "bicubic")
+    x = F.interpolate(x, size=list(size), mode=interpolation, align_corners=False if smooth else None,
+                      antialias=bool(antialias) and smooth)
     if interpolation == "bicubic" and not dtype.is_floating_point:
         x = x.clamp(0, max_value(dtype))
     return from_float(restore(x), dtype)

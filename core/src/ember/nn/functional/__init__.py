@@ -12,6 +12,7 @@ from ._attention import *  # noqa: F401,F403
 from ._conv import *  # noqa: F401,F403
 from ._distance import *  # noqa: F401,F403
 from ._dropout import *  # noqa: F401,F403
+from ._fractional_pool import *  # noqa: F401,F403
 from ._grid import *  # noqa: F401,F403
 from ._linear import *  # noqa: F401,F403
 from ._loss import *  # noqa: F401,F403

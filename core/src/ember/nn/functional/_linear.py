@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..._dtype import scalar_name
 from ..._tensor import apply
 from ...autograd.node import Op
 from ... import _autocast
@@ -39,10 +40,6 @@ class Linear(Op):
         return gx, gw, gb
 
 
-def _dtype_name(d):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}.get(d.name, d.name)
-
-
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` over the last dimension of ``input``.
 
@@ -56,7 +53,7 @@ def linear(input, weight, bias=None):
         input, weight, bias = _autocast.low(input, weight, bias)
     if input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
         other = input.dtype if input.dtype is not weight.dtype else bias.dtype
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dtype_name(other)} and {_dtype_name(weight.dtype)}")
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {scalar_name(other)} and {scalar_name(weight.dtype)}")
     try:
         return apply(Linear, (input, weight) if bias is None else (input, weight, bias))
     except ValueError:

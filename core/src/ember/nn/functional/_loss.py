@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from ..._dtype import scalar_name
 from ... import _dtype
 from ..._tensor import _make, apply
 from ...autograd import _state
@@ -516,12 +517,7 @@ def _check_targets(input, target):
     if input.ndim > 2 and tuple(target.shape) != expected:
         raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
     if target.dtype not in (_dtype.int64, _dtype.uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_word(target.dtype)}")
-
-
-def _type_word(d):
-    return {"float32": "Float", "float64": "Double", "int32": "Int", "int16": "Short", "int8": "Char", "bool": "Bool",
-            "float16": "Half"}.get(d.name, d.name)
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {scalar_name(target.dtype)}")
 
 
 def _check_weight(weight, n_classes):

@@ -1,7 +1,8 @@
 """nn.functional: interpolation (resizing), pixel shuffle and unshuffle.
 
 Every interpolation mode is separable: each spatial axis is resampled in turn with a few
-weighted taps per output (1 for nearest, 2 for linear, 4 for cubic, a window for area).
+weighted taps per output (1 for nearest, 2 for linear, 4 for cubic, a window for area and for the
+antialiased filters, whose width grows with the downscale factor).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import math
 
 import numpy as _np  # host-side tap tables
 
+from ... import _dtype
 from ...ops.pool import adaptive_avg_pool, adaptive_taps, resample_axis
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
@@ -102,6 +104,11 @@ def axis_taps(mode, n_in, n_out, scale, align_corners, antialias=False):
     return _np.stack([i0, i1], axis=1).astype(_np.int64), _np.stack([1.0 - lam, lam], axis=1)
 
 
+def _extent(sizes):
+    """``'H: 5, W: 7'``: spatial sizes named as in torch's messages."""
+    return ", ".join(f"{d}: {v}" for d, v in zip("DHW"[-len(sizes):], sizes))
+
+
 def _unsupported(input, mode):
     return NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the "
                                f"modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
@@ -162,12 +169,19 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                          else "Lanczos mode requires antialias=True")
     if mode == "area":
         return adaptive_avg_pool(nd, input, out)
-    x = input
+    if min(sp + out) <= 0:
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({_extent(sp)})"
+                           f"{' and' if nd == 1 else ''} output ({_extent(out)})")
+    # integer images: torch resamples uint8 (only) in the smooth modes, rounding half up and clamping
+    integral = mode not in ("nearest", "nearest-exact") and input.dtype.category < 2
+    if integral and (input.dtype is not _dtype.uint8 or nd != 2):
+        raise NotImplementedError(f"\"upsample_{mode}{nd}d\" not implemented for '{_dtype.scalar_name(input.dtype)}'")
+    x = input.float() if integral else input
     for j, (n, o, s) in enumerate(zip(sp, out, scales)):
         if n == o and s in (None, 1.0) and (mode != "bicubic" or antialias):
             continue
         x = resample_axis(x, 2 + j, *axis_taps(mode, n, o, s, bool(align_corners), antialias))
-    return x
+    return (x + 0.5).floor_().clamp_(0, 255).to(_dtype.uint8) if integral else x
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

@@ -194,8 +194,8 @@ class _InstanceNorm(_NormBase):
                                  f"got: {x.shape[1]}.")
             import warnings
 
-            warnings.warn(f"input's size at dim=1 does not match num_features. You can silence this warning by not "
-                          f"passing in num_features, which is not used because affine=False", stacklevel=2)
+            warnings.warn("input's size at dim=1 does not match num_features. You can silence this warning by not "
+                          "passing in num_features, which is not used because affine=False", stacklevel=2)
         use_stats = self.training or not self.track_running_stats
         y = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_stats,
                             0.1 if self.momentum is None else self.momentum, self.eps)

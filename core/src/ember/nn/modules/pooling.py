@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from ...ops.conv import ntuple
 from .. import functional as F
+from ..functional._fractional_pool import _expand
 from .module import Module
 
 __all__ = [
     "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
     "AdaptiveMaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d",
+    "FractionalMaxPool2d", "FractionalMaxPool3d",
 ]
 
 
@@ -342,6 +344,61 @@ class LPPool3d(_LPPoolNd):
         >>> import ember
         >>> ember.nn.LPPool3d(1, 2)(ember.ones(1, 1, 2, 2, 2)).flatten().tolist()
         [8.0]
+    """
+
+    _nd = 3
+
+
+class _FractionalMaxPoolNd(Module):
+    _nd = 0
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
+        super().__init__()
+        nd, name = self._nd, f"FractionalMaxPool{self._nd}d"
+        if nd == 3 and ((isinstance(kernel_size, int) and kernel_size <= 0)
+                        or (isinstance(kernel_size, (tuple, list)) and not all(k > 0 for k in kernel_size))):
+            raise ValueError(f"kernel_size must be greater than 0, but got {kernel_size}")
+        self.kernel_size = _expand(kernel_size, nd)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = _expand(output_size, nd) if output_size is not None else None
+        self.output_ratio = _expand(output_ratio, nd) if output_ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < self.output_ratio[j] < 1 for j in range(nd)):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input):
+        pool = F.fractional_max_pool2d if self._nd == 2 else F.fractional_max_pool3d
+        return pool(input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
+                    _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """2-D fractional max pooling layer (see :func:`ember.nn.functional.fractional_max_pool2d`).
+
+    Exactly one of ``output_size`` and ``output_ratio`` (in (0, 1)) must be given; without
+    ``_random_samples`` each call draws new pooling regions.
+
+    Example:
+        >>> import ember
+        >>> m = ember.nn.FractionalMaxPool2d(3, output_ratio=0.5)
+        >>> m, m(ember.randn(2, 4, 10, 12)).shape
+        (FractionalMaxPool2d(), ember.Size([2, 4, 5, 6]))
+    """
+
+    _nd = 2
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """3-D fractional max pooling layer (see :func:`ember.nn.functional.fractional_max_pool3d`).
+
+    Example:
+        >>> import ember
+        >>> ember.nn.FractionalMaxPool3d(2, output_size=(2, 3, 4))(ember.randn(1, 5, 6, 7)).shape
+        ember.Size([1, 2, 3, 4])
     """
 
     _nd = 3
