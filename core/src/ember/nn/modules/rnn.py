@@ -215,9 +215,7 @@ class _LSTMScan(_Scan):
 
     The array forward evaluates :func:`lstm_cell` with one tanh for all four gates:
     ``sigmoid(x) = tanh(x / 2) / 2 + 1 / 2``, so with ``t = tanh(scale * pre)`` the activations
-    are ``scale * t + shift`` (scale 1/2 and shift 1/2 on i, f, o; 1 and 0 on g). Scaling by
-    1/2 is exact, so it is applied once to the input projections and to the hidden weight
-    (forward), and ``scale ** 2`` to the gate gradients of all steps together (backward).
+    are ``scale * t + shift`` (scale 1/2 and shift 1/2 on i, f, o; 1 and 0 on g).
     """
 
     def run(self, xp, xg, w_hh, h0, c0, w_hr=None):
@@ -225,9 +223,8 @@ class _LSTMScan(_Scan):
         # per-column constants, broadcast to full rows once: numpy broadcasts a row vector slowly
         half, one, zero = (xp.full((h0.shape[0], n), v, dtype=xg.dtype) for v in (0.5, 1.0, 0.0))
         scale, shift = xp.concat([half, half, one, half], axis=1), xp.concat([half, half, zero, half], axis=1)
-        self.scale = scale[:1, ...]
-        xs = xg * self.scale
-        w_t = _row_major(xp, _t(xp, w_hh)) * self.scale
+        self.slope_scale = scale * scale
+        w_t = _row_major(xp, _t(xp, w_hh))
         wr_t = None if w_hr is None else _row_major(xp, _t(xp, w_hr))
         h, c = h0, c0
         self.kept = kept = []
@@ -235,7 +232,7 @@ class _LSTMScan(_Scan):
         for off, bs in self.steps:
             hp, cp = _rows(h, bs), _rows(c, bs)
             sc = _rows(scale, bs)
-            t = xp.tanh(xs[off:off + bs, ...] + hp @ w_t)
+            t = xp.tanh((xg[off:off + bs, ...] + hp @ w_t) * sc)
             a = t * sc + _rows(shift, bs)
             c2 = a[:, n:2 * n] * cp + a[:, :n] * a[:, 2 * n:3 * n]
             tc = xp.tanh(c2)
@@ -251,10 +248,7 @@ class _LSTMScan(_Scan):
         xg, w_hh, h0, c0, *w_hr = inputs
         n = c0.shape[-1]
         dh, dc = self._initial(xp, g_h, h0), self._initial(xp, g_c, c0)
-        # d pre = (d a) * scale^2 * (1 - t^2): scale^2 goes into the hidden weight here, into dxg once below
-        slope = self.scale * self.scale
-        w_s = w_hh * _t(xp, slope)
-        d_t, d_hn = [], []
+        d_pre, d_hn = [], []
         for k in range(len(self.steps) - 1, -1, -1):
             d = self._reaching(dh, g_out, k)
             t, a, tc, cp, hp, ht = self.kept[k]
@@ -263,11 +257,12 @@ class _LSTMScan(_Scan):
                 d = d @ w_hr[0]
             i, f, g, o = (a[:, j * n:(j + 1) * n] for j in range(4))
             dcc = _rows(dc, d.shape[0]) + d * (o * (1 - tc * tc))
-            dt = xp.concat([dcc * g, dcc * cp, dcc * i, d * tc], axis=1) * (1 - t * t)
-            d_t.append(dt)
-            dh, dc = _merge(xp, dt @ w_s, dh), _merge(xp, dcc * f, dc)
-        d_t.reverse()
-        dxg = self._in_order(xp, d_t) * slope
+            slope = (1 - t * t) * _rows(self.slope_scale, d.shape[0])
+            dp = xp.concat([dcc * g, dcc * cp, dcc * i, d * tc], axis=1) * slope
+            d_pre.append(dp)
+            dh, dc = _merge(xp, dp @ w_hh, dh), _merge(xp, dcc * f, dc)
+        d_pre.reverse()
+        dxg = self._in_order(xp, d_pre)
         dw = self._hidden_weight_grad(xp, dxg, h0, 4) if self.next[1] else None
         out = (dxg, dw, dh, dc)
         if w_hr:
