@@ -1,9 +1,9 @@
 """ember.utils.tensorboard.SummaryWriter: real TFEvents files, read back by an independent reader.
 
-The reader below parses the TFRecord framing (checking both masked CRC32Cs with a bitwise CRC, not
-the writer's table) and decodes the protocol-buffer fields generically, so the tests assert the
-exact tags, steps, wall times and values. TensorBoard itself and torch's SummaryWriter are used as
-extra oracles when importable.
+The reader (``tests/support/tfevents.py``) parses the TFRecord framing (checking both masked CRC32Cs
+with a bitwise CRC, not the writer's table) and decodes the protocol-buffer fields generically, so the
+tests assert the exact tags, steps, wall times and values. TensorBoard itself and torch's
+SummaryWriter are used as extra oracles when importable.
 """
 
 import glob
@@ -15,97 +15,8 @@ import ember
 import numpy as np
 import pytest
 from ember.utils.tensorboard import SummaryWriter
-
-# --- an independent reader -------------------------------------------------------------------
-
-def _crc32c_bitwise(data):
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
-    return crc ^ 0xFFFFFFFF
-
-
-def _masked(data):
-    crc = _crc32c_bitwise(data)
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
-def _records(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    records, pos = [], 0
-    while pos < len(raw):
-        header = raw[pos:pos + 8]
-        (length,), (header_crc,) = struct.unpack("<Q", header), struct.unpack("<I", raw[pos + 8:pos + 12])
-        data = raw[pos + 12:pos + 12 + length]
-        (data_crc,) = struct.unpack("<I", raw[pos + 12 + length:pos + 16 + length])
-        assert header_crc == _masked(header) and data_crc == _masked(data)
-        records.append(data)
-        pos += 16 + length
-    assert pos == len(raw)
-    return records
-
-
-def _varint(buf, pos):
-    shift = result = 0
-    while True:
-        byte = buf[pos]
-        result |= (byte & 0x7F) << shift
-        pos, shift = pos + 1, shift + 7
-        if byte < 0x80:
-            return result, pos
-
-
-def _fields(buf):
-    """{field number: [raw value, ...]}: ints for varints, bytes for fixed-width and delimited."""
-    out, pos = {}, 0
-    while pos < len(buf):
-        key, pos = _varint(buf, pos)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _varint(buf, pos)
-        elif wire in (1, 5):
-            size = 8 if wire == 1 else 4
-            value, pos = buf[pos:pos + size], pos + size
-        else:
-            assert wire == 2
-            size, pos = _varint(buf, pos)
-            value, pos = buf[pos:pos + size], pos + size
-        out.setdefault(number, []).append(value)
-    return out
-
-
-def _double(b):
-    return struct.unpack("<d", b)[0]
-
-
-def _int64(n):
-    return n - (1 << 64) if n >= 1 << 63 else n
-
-
-def _events(log_dir):
-    """Decoded events of the one event file in ``log_dir``: dicts with wall_time, step, values."""
-    (path,) = glob.glob(os.path.join(log_dir, "events.out.tfevents.*"))
-    events = []
-    for record in _records(path):
-        f = _fields(record)
-        values = []
-        for raw in _fields(f[5][0]).get(1, []) if 5 in f else []:
-            v = _fields(raw)
-            values.append({"tag": v[1][0].decode(), **{k: v[k][0] for k in (2, 4, 5, 8, 9) if k in v}})
-        events.append({"wall_time": _double(f[1][0]) if 1 in f else 0.0,
-                       "step": _int64(f[2][0]) if 2 in f else 0,
-                       "file_version": f[3][0].decode() if 3 in f else None,
-                       "session_log": _fields(f[7][0]) if 7 in f else None,
-                       "values": values})
-    return events
-
-
-def _packed_doubles(b):
-    return list(struct.unpack(f"<{len(b) // 8}d", b))
-
+import tfevents
+from tfevents import crc32c_bitwise, double, fields, packed_doubles
 
 # --- tests --------------------------------------------------------------------------------------
 
@@ -114,7 +25,7 @@ def _packed_doubles(b):
     (bytes(range(32)), 0x46DD794E)])
 def test_crc32c_matches_the_castagnoli_check_values(data, expected):
     from ember.utils.tensorboard._record import crc32c
-    assert crc32c(data) == expected == _crc32c_bitwise(data)
+    assert crc32c(data) == expected == crc32c_bitwise(data)
 
 
 def test_first_record_is_the_file_version_and_scalars_keep_steps_values_and_wall_times(tmp_path):
@@ -126,7 +37,7 @@ def test_first_record_is_the_file_version_and_scalars_keep_steps_values_and_wall
         w.add_scalar("zero", 0.0, 8, walltime=7.0)
     (path,) = glob.glob(str(tmp_path / "events.out.tfevents.*"))
     assert path.endswith(".run1")
-    events = _events(tmp_path)
+    events = tfevents.events(tmp_path)
     assert events[0]["file_version"] == "brain.Event:2" and events[0]["values"] == []
     got = [(e["wall_time"], e["step"], e["values"][0]["tag"], struct.unpack("<f", e["values"][0][2])[0])
            for e in events[1:]]
@@ -141,7 +52,7 @@ def test_scalar_tensors_on_every_device(tmp_path, device):
         w.add_scalar("t", ember.tensor([3.0], dtype=ember.float64, device=device), 2, walltime=2.0)
         with pytest.raises(ValueError, match="add_scalar"):
             w.add_scalar("t", ember.zeros(2, device=device), 3)
-    values = [struct.unpack("<f", e["values"][0][2])[0] for e in _events(tmp_path)[1:]]
+    values = [struct.unpack("<f", e["values"][0][2])[0] for e in tfevents.events(tmp_path)[1:]]
     assert values == [0.25, 3.0]
 
 
@@ -149,20 +60,20 @@ def test_scalar_tensors_on_every_device(tmp_path, device):
 def test_new_style_scalar_is_a_scalars_plugin_tensor(tmp_path, double, dtype, field, fmt):
     with SummaryWriter(tmp_path) as w:
         w.add_scalar("s", 1.5, 3, walltime=1.0, new_style=True, double_precision=double)
-    value = _events(tmp_path)[1]["values"][0]
-    tensor = _fields(value[8])
+    value = tfevents.events(tmp_path)[1]["values"][0]
+    tensor = fields(value[8])
     assert tensor[1] == [dtype] and struct.unpack(fmt, tensor[field][0])[0] == 1.5
-    assert _fields(_fields(value[9])[1][0])[1] == [b"scalars"]
+    assert fields(fields(value[9])[1][0])[1] == [b"scalars"]
 
 
 def test_add_scalars_writes_one_sub_run_per_key(tmp_path):
     with SummaryWriter(tmp_path) as w:
         w.add_scalars("loss/all", {"train": 1.0, "val": 2.0}, 4, walltime=9.0)
         w.add_scalars("loss/all", {"train": 0.5}, 5, walltime=10.0)
-    train = _events(tmp_path / "loss_all_train")
+    train = tfevents.events(tmp_path / "loss_all_train")
     assert [(e["step"], e["values"][0]["tag"], struct.unpack("<f", e["values"][0][2])[0])
             for e in train[1:]] == [(4, "loss/all", 1.0), (5, "loss/all", 0.5)]
-    (val,) = _events(tmp_path / "loss_all_val")[1:]
+    (val,) = tfevents.events(tmp_path / "loss_all_val")[1:]
     assert val["wall_time"] == 9.0 and struct.unpack("<f", val["values"][0][2])[0] == 2.0
     assert len(glob.glob(str(tmp_path / "events.out.tfevents.*"))) == 1
 
@@ -170,9 +81,9 @@ def test_add_scalars_writes_one_sub_run_per_key(tmp_path):
 def _histogram(tmp_path, values, **kwargs):
     with SummaryWriter(tmp_path) as w:
         w.add_histogram("h", values, 2, walltime=1.0, **kwargs)
-    h = _fields(_events(tmp_path)[1]["values"][0][5])
-    scalars = [_double(h[k][0]) if k in h else 0.0 for k in (1, 2, 3, 4, 5)]
-    return scalars, _packed_doubles(h[6][0]), _packed_doubles(h[7][0])
+    h = fields(tfevents.events(tmp_path)[1]["values"][0][5])
+    scalars = [double(h[k][0]) if k in h else 0.0 for k in (1, 2, 3, 4, 5)]
+    return scalars, packed_doubles(h[6][0]), packed_doubles(h[7][0])
 
 
 def test_histogram_with_numpy_bins_keeps_the_support_and_one_empty_bin_left(tmp_path):
@@ -199,7 +110,7 @@ def test_histogram_tensorflow_bins_and_max_bins(tmp_path, device):
 
 def _png(value):
     from PIL import Image
-    img = _fields(value[4])
+    img = fields(value[4])
     pixels = np.asarray(Image.open(io.BytesIO(img[4][0])))
     return img[1][0], img[2][0], img[3][0], pixels
 
@@ -211,7 +122,7 @@ def test_add_image_stores_a_png_of_the_scaled_pixels(tmp_path, device, fmt, shap
     img = np.random.rand(*shape).astype(np.float32)
     with SummaryWriter(tmp_path) as w:
         w.add_image("img", ember.tensor(img, device=device), 1, walltime=1.0, dataformats=fmt)
-    height, width, channels, pixels = _png(_events(tmp_path)[1]["values"][0])
+    height, width, channels, pixels = _png(tfevents.events(tmp_path)[1]["values"][0])
     hwc = {"CHW": lambda a: a.transpose(1, 2, 0), "HWC": lambda a: a, "HW": lambda a: a[..., None]}[fmt](img)
     expected = np.broadcast_to((hwc * 255).astype(np.uint8), (4, 5, 3))
     assert (height, width, channels) == (4, 5, 3)
@@ -225,7 +136,7 @@ def test_add_images_tiles_a_batch_and_uint8_is_not_rescaled(tmp_path):
         w.add_images("batch", ember.tensor(batch), 0, walltime=1.0)
         with pytest.raises(ValueError, match="dataformats"):
             w.add_image("bad", ember.zeros(2, 2), dataformats="CHW")
-    height, width, channels, pixels = _png(_events(tmp_path)[1]["values"][0])
+    height, width, channels, pixels = _png(tfevents.events(tmp_path)[1]["values"][0])
     assert (height, width, channels) == (4, 24, 3)           # 2 rows of 8 images of 2x3
     np.testing.assert_array_equal(pixels[2:4, 3:6], batch[9].transpose(1, 2, 0))
     np.testing.assert_array_equal(pixels[2:4, 6:], 0)
@@ -234,18 +145,18 @@ def test_add_images_tiles_a_batch_and_uint8_is_not_rescaled(tmp_path):
 def test_add_text_uses_the_text_plugin(tmp_path):
     with SummaryWriter(tmp_path) as w:
         w.add_text("notes", "héllo **md**", 4, walltime=2.0)
-    event = _events(tmp_path)[1]
+    event = tfevents.events(tmp_path)[1]
     value = event["values"][0]
-    tensor = _fields(value[8])
+    tensor = fields(value[8])
     assert event["step"] == 4 and value["tag"] == "notes/text_summary"
     assert tensor[1] == [7] and tensor[8] == ["héllo **md**".encode()]
-    assert _fields(_fields(tensor[2][0])[2][0]) == {1: [1]}
-    assert _fields(_fields(value[9])[1][0]) == {1: [b"text"]}
+    assert fields(fields(tensor[2][0])[2][0]) == {1: [1]}
+    assert fields(fields(value[9])[1][0]) == {1: [b"text"]}
 
 
 def _plugin_content(value):
-    plugin = _fields(_fields(value[9])[1][0])
-    return plugin[1][0].decode(), _fields(plugin[2][0])
+    plugin = fields(fields(value[9])[1][0])
+    return plugin[1][0].decode(), fields(plugin[2][0])
 
 
 def test_add_hparams_writes_the_three_plugin_records_and_the_metrics(tmp_path, device):
@@ -257,29 +168,29 @@ def test_add_hparams_writes_the_three_plugin_records_and_the_metrics(tmp_path, d
             w.add_hparams({"lr": 0.1}, {}, hparam_domain_discrete={"lr": ["x"]})
         with pytest.raises(ValueError, match="'bad'"):
             w.add_hparams({"bad": [1]}, {})
-    events = _events(tmp_path / "run0")
+    events = tfevents.events(tmp_path / "run0")
     assert [e["step"] for e in events[1:]] == [3, 3, 3, 3]
     (exp, start, end), scalar = [e["values"][0] for e in events[1:4]], events[4]["values"][0]
     assert [v["tag"] for v in (exp, start, end)] == ["_hparams_/experiment", "_hparams_/session_start_info",
                                                      "_hparams_/session_end_info"]
     name, plugin = _plugin_content(exp)
-    experiment = _fields(plugin[2][0])
-    infos = [_fields(i) for i in experiment[4]]
+    experiment = fields(plugin[2][0])
+    infos = [fields(i) for i in experiment[4]]
     assert name == "hparams" and [(i[1][0], i[4][0]) for i in infos] == [
         (b"lr", 3), (b"bs", 3), (b"opt", 1), (b"t", 3)]
-    assert [_fields(v) for v in _fields(infos[2][5][0])[1]] == [{3: [b"sgd"]}, {3: [b"adam"]}]
-    assert [_fields(_fields(m)[1][0]) for m in experiment[5]] == [{2: [b"hp/acc"]}]
-    entries = {_fields(e)[1][0]: _fields(_fields(e)[2][0]) for e in _fields(_plugin_content(start)[1][3][0])[1]}
+    assert [fields(v) for v in fields(infos[2][5][0])[1]] == [{3: [b"sgd"]}, {3: [b"adam"]}]
+    assert [fields(fields(m)[1][0]) for m in experiment[5]] == [{2: [b"hp/acc"]}]
+    entries = {fields(e)[1][0]: fields(fields(e)[2][0]) for e in fields(_plugin_content(start)[1][3][0])[1]}
     assert entries == {b"lr": {2: [struct.pack("<d", 0.0)]}, b"bs": {2: [struct.pack("<d", 32.0)]},
                        b"opt": {3: [b"sgd"]}, b"t": {2: [struct.pack("<d", 0.5)]}}
-    assert _fields(_plugin_content(end)[1][4][0]) == {1: [1]}
+    assert fields(_plugin_content(end)[1][4][0]) == {1: [1]}
     assert scalar["tag"] == "hp/acc" and struct.unpack("<f", scalar[2])[0] == np.float32(0.9)
 
 
 def test_purge_step_writes_a_restart_marker(tmp_path):
     with SummaryWriter(tmp_path, purge_step=42) as w:
         w.add_scalar("x", 1.0, 42)
-    first, restart, start, scalar = _events(tmp_path)
+    first, restart, start, scalar = tfevents.events(tmp_path)
     assert restart["step"] == 42 and restart["file_version"] == "brain.Event:2"
     assert start["step"] == 42 and start["session_log"] == {1: [1]}
     assert scalar["step"] == 42
@@ -297,7 +208,7 @@ def test_flush_close_and_writing_after_close(tmp_path):
     w = SummaryWriter(tmp_path, max_queue=1000)
     w.add_scalar("a", 1.0, 0)
     w.flush()
-    assert len(_events(tmp_path)) == 2                        # visible on disk before close()
+    assert len(tfevents.events(tmp_path)) == 2                        # visible on disk before close()
     w.close()
     w.close()
     assert w.file_writer is None
@@ -339,9 +250,9 @@ def test_same_records_as_torch(tmp_path):
             w.add_text("t", "héllo", 4, walltime=1.0)
             w.add_scalar("zero", 0.0, 1, walltime=1.0)
             w.add_hparams({"lr": 0.1}, {"hp/loss": 0.0}, {"lr": [0.1, 1.0]}, run_name="hp", global_step=2)
-    hp_ours, hp_theirs = (_records(glob.glob(str(tmp_path / d / "hp" / "events.*"))[0]) for d in "et")
+    hp_ours, hp_theirs = (tfevents.records(glob.glob(str(tmp_path / d / "hp" / "events.*"))[0]) for d in "et")
     assert [r[9:] for r in hp_ours[1:]] == [r[9:] for r in hp_theirs[1:]]  # all but the wall time
     for sub in ("", "m_a"):
-        ours = _records(glob.glob(str(tmp_path / "e" / sub / "events.*"))[0])
-        theirs = _records(glob.glob(str(tmp_path / "t" / sub / "events.*"))[0])
+        ours = tfevents.records(glob.glob(str(tmp_path / "e" / sub / "events.*"))[0])
+        theirs = tfevents.records(glob.glob(str(tmp_path / "t" / sub / "events.*"))[0])
         assert ours[1:] == theirs[1:]                           # the first record names the writer

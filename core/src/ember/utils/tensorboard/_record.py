@@ -110,6 +110,17 @@ class EventFileWriter:
         if self._pending >= self._max_queue or time.time() - self._last_flush > self._flush_secs:
             self.flush()
 
+    def add_summary(self, summary, global_step=None, walltime=None):
+        """Append an encoded ``Summary`` as one event at ``global_step`` (torch's ``FileWriter.add_summary``).
+
+        Example:
+            >>> import tempfile
+            >>> w = EventFileWriter(tempfile.mkdtemp())
+            >>> w.add_summary(_proto.summary(_proto.value("x")), global_step=3); w.close()
+        """
+        wall = time.time() if walltime is None else walltime
+        self.add_event(_proto.event(wall, None if global_step is None else int(global_step), summary=summary))
+
     def flush(self):
         """Write buffered records to disk.
 

@@ -61,9 +61,7 @@ class SummaryWriter:
 
     @staticmethod
     def _write(writer, value, global_step, walltime):
-        wall = time.time() if walltime is None else walltime
-        step = None if global_step is None else int(global_step)
-        writer.add_event(_proto.event(wall, step, summary=_proto.summary(value)))
+        writer.add_summary(_proto.summary(value), global_step, walltime)
 
     def get_logdir(self):
         """The directory the event files go to.
