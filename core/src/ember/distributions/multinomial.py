@@ -15,19 +15,6 @@ from .distribution import Distribution
 __all__ = ["Multinomial"]
 
 
-class _Multinomial(constraints.Constraint):
-    """Nonnegative count vectors summing to at most ``upper_bound`` (the multinomial support)."""
-
-    is_discrete = True
-    event_dim = 1
-
-    def __init__(self, upper_bound):
-        self.upper_bound = upper_bound
-
-    def check(self, value):
-        return (value >= 0).all(-1) & (value.sum(-1) <= self.upper_bound)
-
-
 class Multinomial(Distribution):
     """Counts per category of ``total_count`` independent draws from ``Categorical(probs or logits)``.
 
@@ -60,7 +47,7 @@ class Multinomial(Distribution):
 
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self):
-        return _Multinomial(self.total_count)
+        return constraints.multinomial(self.total_count)
 
     @property
     def probs(self):
