@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib as _importlib
 
-__version__ = "0.1.0"
+from .version import __version__
 
 from . import _dtype
 from ._device import device
@@ -26,6 +26,7 @@ from .autograd.grad_mode import (
 from . import ops as _ops
 from . import _creation, _random, _tensor_methods
 from ._runtime import *  # noqa: F401,F403  (process-wide switches, constants, legacy tensor types)
+from ._extra_toplevel import *  # noqa: F401,F403  (exception classes; its functions reach ember via the op table)
 from ._random import Generator, default_generator as _default_generator
 from ._repr import set_printoptions
 from .ops._registry import FUNCTIONS as _FUNCTIONS, install as _install
@@ -39,13 +40,13 @@ half, float, double, long, int, short, cfloat, cdouble = float16, float32, float
 _SUBMODULES = {
     "nn", "optim", "utils", "autograd", "linalg", "fft", "distributions", "jit", "onnx", "cuda", "amp",
     "distributed", "testing", "special", "serialization", "backends", "plugins", "random", "multiprocessing",
-    "func", "profiler",
+    "func", "profiler", "accelerator", "cpu", "version", "signal",
 }
 
 # functions that live in a lazily imported submodule: name -> submodule
 _LAZY_FUNCTIONS = {"autocast": "amp", "is_autocast_enabled": "amp", "get_autocast_dtype": "amp",
                    "save": "serialization", "load": "serialization", "save_safetensors": "serialization",
-                   "load_safetensors": "serialization", "vmap": "func"}
+                   "load_safetensors": "serialization", "vmap": "func", "GradScaler": "amp"}
 
 
 def __getattr__(name):

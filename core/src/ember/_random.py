@@ -257,6 +257,30 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _make(g._engine.permutation(int(n), d), be, dev, d)
 
 
+def _memory_order(input):
+    """``input``'s dims from the largest stride to the smallest, or None when it is contiguous."""
+    if input._be.is_contiguous(input._data):
+        return None
+    strides = input.stride()
+    return sorted(range(input.ndim), key=lambda d: -strides[d])
+
+
+def _like(input, dtype, device, requires_grad, fill):
+    """A tensor like ``input`` filled in place by ``fill``, laid out as torch's ``*_like`` (``preserve_format``)
+    lays it: in ``input``'s stride order, so that the samples are drawn in that memory order."""
+    from ._creation import empty
+
+    order = _memory_order(input)
+    dtype, device = dtype or input.dtype, device or input.device
+    if order is None:
+        out = empty(tuple(input.shape), dtype=dtype, device=device)
+    else:
+        out = empty(tuple(input.shape[d] for d in order), dtype=dtype, device=device)
+        out = out.permute(*sorted(range(input.ndim), key=order.__getitem__))
+    fill(out)
+    return out.requires_grad_() if requires_grad else out
+
+
 @export(method=False)
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
     """Uniform samples with ``input``'s shape, dtype and device.
@@ -266,7 +290,8 @@ def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=
         >>> ember.rand_like(ember.zeros(2, dtype=ember.float64)).dtype
         ember.float64
     """
-    return rand(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad, generator=generator)
+    _float_dtype(dtype or input.dtype, "rand_like")
+    return _like(input, dtype, device, requires_grad, lambda out: out.uniform_(generator=generator))
 
 
 @export(method=False)
@@ -278,7 +303,8 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator
         >>> ember.randn_like(ember.zeros(3)).shape
         ember.Size([3])
     """
-    return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad, generator=generator)
+    _float_dtype(dtype or input.dtype, "randn_like")
+    return _like(input, dtype, device, requires_grad, lambda out: out.normal_(generator=generator))
 
 
 @export(method=False)
@@ -292,7 +318,26 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
     """
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device)
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    return _like(input, dtype, device, requires_grad, lambda out: out.random_(low, high))
+
+
+def _fill(self, op, generator, draw):
+    """Fill ``self`` in place with ``draw(engine, shape, order)``: ``order`` is None for a contiguous tensor.
+
+    A host engine walks a strided tensor in memory order, as torch's kernels do: the samples are
+    drawn for the dims in ``order``, from the largest stride to the smallest, then put back in place.
+    """
+    engine = _gen(generator, self.device)._engine
+    shape = tuple(self.shape)
+    order = _memory_order(self) if getattr(engine, "memory_order", False) else None
+    if order is None:
+        return self._fill_from(draw(engine, shape, None), op)
+    samples = draw(engine, tuple(shape[d] for d in order), order)
+    if order != sorted(order):
+        samples = self._be.xp.permute_dims(samples, tuple(sorted(range(self.ndim), key=order.__getitem__)))
+    return self._fill_from(samples, op)
 
 
 def uniform_(self, from_=0.0, to=1.0, *, generator=None):
@@ -305,8 +350,7 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None):
     """
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_:g} > to={to:g}")
-    g = _gen(generator, self.device)
-    return self._fill_from(g._engine.uniform(tuple(self.shape), self.dtype, from_, to), "uniform_")
+    return _fill(self, "uniform_", generator, lambda e, shape, _: e.uniform(shape, self.dtype, from_, to))
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
@@ -317,13 +361,21 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
         >>> ember.empty(3).normal_(0, 0.1).shape
         ember.Size([3])
     """
-    g = _gen(generator, self.device)
-    return self._fill_from(g._engine.normal(tuple(self.shape), self.dtype, mean, std), "normal_")
+    def draw(engine, shape, order):
+        if order is None:
+            return engine.normal(shape, self.dtype, mean, std)
+        return engine.normal(shape, self.dtype, mean, std, contiguous=False)  # torch's per-element path
+
+    return _fill(self, "normal_", generator, draw)
 
 
-def random_(self, from_=None, to=None, *, generator=None):
-    """Fill in place with integers from ``[from_, to)``; ``random_(to)`` is ``[0, to)`` and ``random_()``
-    covers ``[0, 2**mantissa]`` for floating types and ``[0, max]`` for integer types, like torch.
+_UNBOUNDED = object()  # random_(from_, None): up to the dtype's maximum
+
+
+def random_(self, from_=None, to=_UNBOUNDED, *, generator=None):
+    """Fill in place with integers from ``[from_, to)``; ``random_(to)`` is ``[0, to)``, ``random_(from_, None)``
+    runs to the dtype's maximum and ``random_()`` covers ``[0, 2**mantissa]`` for floating types and
+    ``[0, max]`` for integer types, like torch.
 
     Example:
         >>> import ember
@@ -332,13 +384,22 @@ def random_(self, from_=None, to=None, *, generator=None):
         >>> _ = ember.manual_seed(0); ember.empty(2, dtype=ember.int64).random_().tolist()
         [900450186894289455, 3969543146641149120]
     """
-    if to is None:
-        if from_ is None:
-            from_, to = 0, _full_range(self.dtype)
-        else:
-            from_, to = 0, from_
-    g = _gen(generator, self.device)
-    return self._fill_from(g._engine.integers(from_, to, tuple(self.shape), self.dtype), "random_")
+    dtype = self.dtype
+    if from_ is None and to is _UNBOUNDED:
+        def draw(engine, shape, _):
+            if hasattr(engine, "integers_below"):  # torch's unbounded draw: two words only for 64-bit types
+                return engine.integers_below(_full_range(dtype), shape, dtype)
+            return engine.integers(0, _full_range(dtype), shape, dtype)
+
+        return _fill(self, "random_", generator, draw)
+    if to is _UNBOUNDED:
+        from_, to = 0, from_
+    elif to is None:
+        to = _full_range(dtype)
+        if from_ >= to:
+            raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than or equal to 'to_inc' "
+                               f"casted to dtype, but got from={from_} > to_inc={to - 1}")
+    return _fill(self, "random_", generator, lambda e, shape, _: e.integers(from_, to, shape, dtype))
 
 
 def _full_range(dtype):
@@ -350,10 +411,14 @@ def _full_range(dtype):
     return int(_np.iinfo(dtype.name).max) + 1
 
 
-def _probabilities(p, shape):
-    """A Bernoulli probability for the engine: a float, or a host array broadcast to ``shape``."""
+def _probabilities(p, shape, order):
+    """A Bernoulli probability for the engine: a float, or a host array broadcast to ``shape`` with its
+    dims taken in ``order`` (None: as they are)."""
     if isinstance(p, Tensor):
-        return _np.broadcast_to(p.detach()._host(), shape)
+        p = p.detach()._host()
+        if order is not None:
+            p = _np.broadcast_to(p, tuple(shape[order.index(d)] for d in range(len(order)))).transpose(order)
+        return _np.broadcast_to(p, shape)
     return float(p)
 
 
@@ -365,9 +430,8 @@ def bernoulli_(self, p=0.5, *, generator=None):
         >>> ember.zeros(3).bernoulli_(1.0).tolist()
         [1.0, 1.0, 1.0]
     """
-    g = _gen(generator, self.device)
-    shape = tuple(self.shape)
-    return self._fill_from(g._engine.bernoulli(shape, self.dtype, _probabilities(p, shape)), "bernoulli_")
+    return _fill(self, "bernoulli_", generator,
+                 lambda e, shape, order: e.bernoulli(shape, self.dtype, _probabilities(p, shape, order)))
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
@@ -378,8 +442,7 @@ def exponential_(self, lambd=1.0, *, generator=None):
         >>> bool((ember.zeros(4).exponential_() >= 0).all())
         True
     """
-    g = _gen(generator, self.device)
-    return self._fill_from(g._engine.exponential(tuple(self.shape), self.dtype, lambd), "exponential_")
+    return _fill(self, "exponential_", generator, lambda e, shape, _: e.exponential(shape, self.dtype, lambd))
 
 
 for _f in (uniform_, normal_, random_, bernoulli_, exponential_):

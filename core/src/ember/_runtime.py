@@ -340,7 +340,31 @@ channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
 preserve_format = memory_format("preserve_format")
 
-strided = "strided"  # the value of Tensor.layout
+
+
+class layout:
+    """A tensor-layout token: ``ember.strided``, the only one (Ember tensors are dense), as ``Tensor.layout``.
+
+    Example:
+        >>> import ember
+        >>> ember.zeros(1).layout, ember.zeros(1).layout is ember.strided
+        (ember.strided, True)
+    """
+
+    __slots__ = ("name",)
+
+    def __new__(cls, *args, **kwargs):
+        raise TypeError("cannot create 'ember.layout' instances")  # as torch: the tokens are fixed
+
+    def __repr__(self):
+        return f"ember.{self.name}"
+
+    def __reduce__(self):
+        return self.name  # pickled by reference: the module-level token
+
+
+strided = object.__new__(layout)
+strided.name = "strided"
 e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None
 
 
@@ -386,5 +410,6 @@ _LEGACY_TYPES = {
 globals().update({n: _legacy_type(n, d) for n, d in _LEGACY_TYPES.items()})
 
 # what ``ember`` re-exports from here (the functions reach it through the op table)
-__all__ = ["contiguous_format", "channels_last", "channels_last_3d", "preserve_format", "memory_format", "strided",
+__all__ = ["contiguous_format", "channels_last", "channels_last_3d", "preserve_format", "memory_format", "layout",
+           "strided",
            "e", "pi", "inf", "nan", "newaxis", *_LEGACY_TYPES]

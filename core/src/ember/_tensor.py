@@ -204,7 +204,9 @@ class Tensor:
 
     @property
     def layout(self):
-        return "strided"
+        from ._runtime import strided
+
+        return strided
 
     @property
     def itemsize(self):
@@ -621,6 +623,8 @@ def apply(op, inputs, *args):
         res._out_idx = 0
         if op.save_output:
             node._out = (out, be, dev, res.dtype, res._version, res._version[0])
+        if _state.saved_hooks is not None:
+            node._pack_saved(res)
     if _tracer is not None:
         _tracer.record(op, inputs, args, (res,))
     return res
@@ -674,4 +678,6 @@ def _finish_multi(node, op, inputs, outs, be, dev, record):
                 r.requires_grad = True
                 r.grad_fn = node
                 r._out_idx = i
+        if _state.saved_hooks is not None:
+            node._pack_saved(None)
     return results

@@ -388,4 +388,8 @@ def __getattr__(name):
         return _cuda_amp
     if name in ("Stream", "Event"):
         return getattr(_backend(), name)
+    if name == "OutOfMemoryError":  # torch.cuda.OutOfMemoryError is torch.OutOfMemoryError
+        from ._extra_toplevel import OutOfMemoryError
+
+        return OutOfMemoryError
     raise AttributeError(f"module 'ember.cuda' has no attribute '{name}'")

@@ -22,11 +22,12 @@ from ._gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402  
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled", "Op", "RemovableHandle", "Function", "FunctionCtx",
            "once_differentiable", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "is_anomaly_check_nan_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "functional", "Variable"]
+           "is_anomaly_check_nan_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "functional", "Variable",
+           "graph", "forward_ad"]
 
 
 def __getattr__(name):
-    if name in ("functional", "profiler"):
+    if name in ("functional", "profiler", "graph", "forward_ad"):
         return _importlib.import_module(f"ember.autograd.{name}")
     raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
 

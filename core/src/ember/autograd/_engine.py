@@ -17,6 +17,10 @@ from . import _state
 from .node import Op, _raise_freed
 
 _handle_ids = itertools.count()
+_task_ids = itertools.count()
+task = None
+"""The running backward pass (until ``backward``/``grad`` return) as ``(id, outputs, leaf_ids, wanted)`` (see :func:`run_backward`), else None;
+``graph.register_multi_grad_hook`` reads it to tell passes apart and to know which nodes will run."""
 _make = None  # ember._tensor._make, bound on first use (ember._tensor imports this package)
 _heappush = heapq.heappush
 _heappop = heapq.heappop
@@ -50,9 +54,58 @@ class RemovableHandle:
 def _as_tuple(x):
     if x is None:
         return None
-    if isinstance(x, (tuple, list)):
-        return tuple(x)
+    if type(x) is tuple or type(x) is list or (isinstance(x, (tuple, list)) and not hasattr(x, "output_nr")):
+        return tuple(x)  # (a GradientEdge, a named tuple, is one item)
     return (x,)
+
+
+class _EdgeInput:
+    """A ``GradientEdge`` to a node's output, standing in for a tensor among the inputs of a pass."""
+
+    __slots__ = ("grad_fn", "_out_idx")
+    requires_grad = True
+
+    def __init__(self, node, idx):
+        self.grad_fn, self._out_idx = node, idx
+
+    def _idx(self):
+        return self._out_idx
+
+
+def _edge_inputs(inputs):
+    """``inputs`` with each ``GradientEdge`` (a tuple) replaced by its leaf or an :class:`_EdgeInput`."""
+    for t in inputs:
+        if isinstance(t, tuple):
+            break
+    else:
+        return inputs
+    return tuple((_EdgeInput(t[0], t[1]) if isinstance(t[0], Op) else t[0].variable) if isinstance(t, tuple) else t
+                 for t in inputs)
+
+
+def _edge_outputs(outputs, grad_outputs):
+    """``outputs`` with each ``GradientEdge`` replaced by a tensor on that edge shaped like its grad_output."""
+    for t in outputs:
+        if isinstance(t, tuple):
+            break
+    else:
+        return outputs
+    if _make is None:
+        _bind()
+    result = []
+    for i, t in enumerate(outputs):
+        if isinstance(t, tuple):
+            node, idx = t[0], t[1]
+            if not isinstance(node, Op):
+                t = node.variable
+            else:
+                like = None if grad_outputs is None else grad_outputs[i]
+                if like is None:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                t = _make(like._data, like._be, like._device, like.dtype)
+                t.requires_grad, t.grad_fn, t._out_idx = True, node, idx
+        result.append(t)
+    return tuple(result)
 
 
 def _initial_grads(outputs, grad_outputs):
@@ -168,6 +221,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=None
         needed = _needed([entry[1] for entry in heap], leaf_ids, capture)
         wanted = needed.union(key[0] for key in capture)
 
+    global task  # left set for the leaf hooks run after this returns: backward() and grad() restore it
+    task = (next(_task_ids), outputs, leaf_ids, wanted)
     prev_mode = _state.grad_enabled
     _state.grad_enabled = create_graph
     anomaly = _state.anomaly
@@ -311,8 +366,19 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         >>> ember.autograd.backward([(x * 2).sum()]); x.grad
         tensor([2., 2., 2.])
     """
+    global task
+    outer = task
+    try:
+        _backward(tensors, grad_tensors, retain_graph, create_graph, inputs)
+    finally:
+        task = outer
+
+
+def _backward(tensors, grad_tensors, retain_graph, create_graph, inputs):
     tensors = _as_tuple(tensors)
-    grads = _initial_grads(tensors, _as_tuple(grad_tensors))
+    grad_tensors = _as_tuple(grad_tensors)
+    tensors = _edge_outputs(tensors, grad_tensors)
+    grads = _initial_grads(tensors, grad_tensors)
     inputs = _as_tuple(inputs)
     if inputs is None:
         for leaf, g in run_backward(tensors, grads, retain_graph, create_graph).values():
@@ -320,12 +386,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         return
     if len(inputs) == 0:
         raise RuntimeError("backward() received an empty list of inputs")
+    inputs = _edge_inputs(inputs)
     leaf_ids = {id(t) for t in inputs if t.grad_fn is None}
     capture = {(t.grad_fn, t._idx()): None for t in inputs if t.grad_fn is not None}
     for leaf, g in run_backward(tensors, grads, retain_graph, create_graph, capture, leaf_ids).values():
         _accumulate(leaf, g, create_graph)
     for t in inputs:
-        if t.grad_fn is not None:
+        if t.grad_fn is not None and type(t) is not _EdgeInput:
             g = capture[(t.grad_fn, t._idx())]
             if g is not None:
                 g = g if create_graph else g.detach()
@@ -397,15 +464,25 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> ember.autograd.grad(g, x)[0]
         tensor(12.)
     """
+    global task
+    outer = task
+    try:
+        return _grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, is_grads_batched,
+                     materialize_grads)
+    finally:
+        task = outer
+
+
+def _grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, is_grads_batched, materialize_grads):
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
                          "but got: allow_unused=False.")
-    outputs = _as_tuple(outputs)
-    inputs = _as_tuple(inputs)
+    grad_outputs = _as_tuple(grad_outputs)
+    outputs = _edge_outputs(_as_tuple(outputs), grad_outputs)
+    inputs = _edge_inputs(_as_tuple(inputs))
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    grad_outputs = _as_tuple(grad_outputs)
     if is_grads_batched:
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
     grads = _initial_grads(outputs, grad_outputs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 
 from . import _state
-from .node import Op, _raise_freed, _raise_modified, _seq, anomaly_trace
+from .node import Op, _pack_tensor, _raise_freed, _raise_modified, _restore, _seq, anomaly_trace
 
 _tensor = None  # ember._tensor, bound on first use (it imports this package)
 
@@ -56,6 +56,10 @@ class FunctionCtx:
         """The tensors given to ``save_for_backward``, checked against in-place changes."""
         if self.released:
             _raise_freed(self)
+        packed = self.__dict__.get("_packed")
+        if packed is not None:  # saved under saved_tensors_hooks: unpacked on each access
+            unpack, entries = packed
+            return tuple(None if e is None else _restore(unpack(e[0]), e[1]) for e in entries)
         out = []
         for entry in self.__dict__.get("_saved", ()):
             if entry is None:
@@ -276,9 +280,26 @@ def _wrap_outputs(T, node, args, out, record):
             outputs[i] = (o._data, o._be, o._device, o.dtype, o._version)
             entry = (i, entry[1])
         saved.append(entry)
+    if record and _state.saved_hooks is not None:
+        node._packed = _packed(T, node, outs, saved)
+        saved, outputs = (), {}
     node._saved = saved
     node._outputs = outputs
     return outs[0] if single else tuple(outs)
+
+
+def _packed(T, node, outs, saved):
+    """The saved tensors handed to the active ``saved_tensors_hooks``: ``(unpack, [(packed, edge) or None])``."""
+    pack, unpack = _state.saved_hooks
+    entries = []
+    for entry in saved:
+        if entry is None:
+            entries.append(None)
+        elif type(entry[0]) is int:  # one of this node's outputs
+            entries.append((_pack_tensor(pack, outs[entry[0]]), (node, entry[0])))
+        else:
+            entries.append((_pack_tensor(pack, entry[0]), T._edge(entry[0])))
+    return unpack, entries
 
 
 class _DelayedError(Op):

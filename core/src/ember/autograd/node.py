@@ -96,6 +96,9 @@ class Op:
         if self.released:
             _raise_freed(self)
         inputs = self.inputs
+        if inputs is None:  # packed by saved_tensors_hooks: unpacked on each access, as torch (no version check)
+            unpack, packed, _ = self.__dict__["_packed"]
+            return tuple([_restore(unpack(p), e) for p, e in zip(packed, self.next)])
         for t, v in zip(inputs, self._versions):
             if t._version[0] != v:
                 _raise_modified(self, t, v)
@@ -108,6 +111,9 @@ class Op:
             _raise_freed(self)
         from .._tensor import _make
 
+        if self._out is None:  # packed by saved_tensors_hooks
+            unpack, _, packed = self.__dict__["_packed"]
+            return _restore(unpack(packed), (self, 0))
         data, be, dev, dtype, version, snapshot = self._out
         t = _make(data, be, dev, dtype)
         if version[0] != snapshot:
@@ -116,6 +122,24 @@ class Op:
         t.requires_grad = True
         t.grad_fn = self
         return t
+
+    def _pack_saved(self, out):
+        """Hand what this node saves (its inputs, its output ``out``) to the active ``saved_tensors_hooks``.
+
+        Called by ``apply`` only while hooks are active; the node then keeps the packed values
+        and calls the unpack hook whenever backward reads them.
+        """
+        if not (self.save_inputs or self.save_output):
+            return
+        pack, unpack = _state.saved_hooks
+        packed_inputs = packed_out = None
+        if self.save_inputs:
+            packed_inputs = [_pack_tensor(pack, t) for t in self.inputs]
+            self.inputs = None
+        if self.save_output and out is not None:
+            packed_out = _pack_tensor(pack, out)
+            self._out = None
+        self.__dict__["_packed"] = (unpack, packed_inputs, packed_out)
 
     def release(self):
         self.inputs = None
@@ -127,6 +151,57 @@ class Op:
             d.clear()
             if name:  # the node keeps its torch name after backward, like torch's
                 self.torch_name = name
+
+
+def _pack_tensor(pack, t):
+    """``pack(t)`` with recording off, refusing a hook that changes ``t`` in place (as torch)."""
+    version = t._version[0]
+    prev, _state.grad_enabled = _state.grad_enabled, False
+    try:
+        packed = pack(t)
+    finally:
+        _state.grad_enabled = prev
+    if t._version[0] != version:
+        raise RuntimeError(
+            "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack hook "
+            "cannot be modified by in-place operations as this can lead to unexpected side-effects. Please open "
+            "an issue if you need to perform in-place operations on the input to a pack hook."
+        )
+    return packed
+
+
+def _restore(value, edge):
+    """The unpack hook's result ``value`` given the graph place ``edge`` the saved tensor had (None: none).
+
+    Like torch, only the data comes from the hook: the result routes gradients to the original
+    node or leaf, so double backward through unpacked tensors reaches the original graph.
+    """
+    from .._tensor import Tensor, _make
+
+    if not isinstance(value, Tensor):
+        raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                        f"{type(value).__name__}")
+    if edge is None:
+        return value.detach() if value.requires_grad else value
+    source, idx = edge
+    if value is source or (value.grad_fn is source and value._idx() == idx):
+        return value
+    t = _make(value._data, value._be, value._device, value.dtype)
+    t.requires_grad = True
+    if isinstance(source, Op):
+        t.grad_fn, t._out_idx = source, idx
+    else:  # a leaf: a pass-through node sends the gradient on to it
+        node = _SavedLeaf()
+        node.next, node.seq, node.released = (edge,), next(_seq), False
+        t.grad_fn, t._out_idx = node, 0
+    return t
+
+
+class _SavedLeaf(Op):
+    """The node behind an unpacked copy of a saved leaf: passes the gradient on to the leaf."""
+
+    def backward(self, g):
+        return (g,)
 
 
 def _raise_freed(node):
@@ -149,10 +224,40 @@ class AccumulateGrad:
         self.variable = variable
 
     def name(self):
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"
 
     def __repr__(self):
         return f"<AccumulateGrad object at {id(self):#x}>"
+
+    @property
+    def metadata(self):
+        """A dict for your own annotations, kept with the leaf.
+
+        Example:
+            >>> import ember
+            >>> x = ember.ones(1, requires_grad=True)
+            >>> ember.autograd.graph.get_gradient_edge(x).node.metadata["tag"] = 1
+            >>> ember.autograd.graph.get_gradient_edge(x).node.metadata
+            {'tag': 1}
+        """
+        return self.variable.__dict__.setdefault("_acc_metadata", {})
+
+    def register_prehook(self, hook):
+        """Call ``hook((grad,))`` before the gradient is accumulated into the leaf; it may return ``(new_grad,)``.
+
+        Example:
+            >>> import ember
+            >>> x = ember.ones(2, requires_grad=True)
+            >>> acc = (x * 2).grad_fn.next_functions[0][0]
+            >>> h = acc.register_prehook(lambda go: (go[0] * 10,))
+            >>> (x * 2).sum().backward(); x.grad
+            tensor([20., 20.])
+        """
+        def as_tensor_hook(grad):
+            r = hook((grad,))
+            return None if r is None else r[0]
+
+        return self.variable.register_hook(as_tensor_hook)
 
 
 def _raise_modified(node, t, expected, what="input"):

@@ -4,16 +4,20 @@ torch's CPU generator is a 32-bit Mersenne Twister (MT19937) seeded with the low
 of the seed; ``random64`` joins two words, the first as the high half. Its samplers:
 
 * uniform floats: ``(word & (2**24 - 1)) * 2**-24`` for float32/float16/bfloat16 (then
-  ``x * (to - from) + from`` in double), ``(random64 & (2**53 - 1)) * 2**-53`` for float64;
-* integers in ``[low, high)``: ``word % range + low`` (``random64`` when the range needs 33+ bits);
+  ``x * (to - from) + from`` in double), ``(random64 & (2**53 - 1)) * 2**-53`` for float64; a
+  value that rounds to ``to`` in the tensor's type becomes ``from``;
+* integers in ``[low, high)``: ``word % range + low`` (``random64`` from a range of ``2**28``);
+  ``random_()`` without bounds: ``random64`` for int64/float64, one word otherwise;
 * normals: a contiguous tensor of 16 or more fills with uniforms first, then turns each block
   of 16 into normals by Box-Muller over the pairs ``(j, j + 8)``; when the size is not a
-  multiple of 16 the last 16 values are drawn again and recomputed. Smaller tensors draw
-  pairs of double uniforms one value at a time and keep the second normal of each pair for
-  the next draw (the generator's one-value cache);
+  multiple of 16 the last 16 values are drawn again and recomputed (float16/bfloat16 draw
+  the uniforms of the whole blocks only, then those 16, and round float32 normals). Smaller
+  or non-contiguous tensors draw pairs of double uniforms one value at a time and keep the
+  second normal of each pair for the next draw (the generator's one-value cache);
 * Bernoulli: a uniform (double for a scalar or float64 probability, float otherwise) ``< p``;
-* exponential: ``-log1p(-u) / lambda`` on a double uniform; permutations: Fisher-Yates
-  with ``word % (n - i)``;
+* exponential ``-log1p(-u) / lambda``, Cauchy ``median + sigma * tan(pi * (u - 1/2))``,
+  geometric ``ceil(log u / log1p(-p))`` on a double uniform, log-normal ``exp`` of a
+  scalar-path normal; permutations: Fisher-Yates with ``word % (n - i)``;
 * gamma, Poisson, binomial (``_samplers.py``): one element after another in C order, each
   drawing double uniforms (and scalar-path normals, sharing the one-value cache) until its
   rejection loop accepts: Marsaglia-Tsang gamma, Poisson by multiplied uniforms below rate
@@ -22,7 +26,9 @@ of the seed; ``random64`` joins two words, the first as the high half. Its sampl
 
 So ``ember.manual_seed(s)`` followed by the same calls gives the same numbers as torch on
 the CPU, bit for bit; float32 normals of 16 or more repeat the roundings of torch's x86 vector
-kernel (``_box_muller.py``).
+kernel (``_box_muller.py``), and the double math goes through the C library (``_libm``) as
+torch's scalar code does. Values of a reduced type are rounded as C++ casts a double: to
+float first, then to float16/bfloat16.
 
 Example:
     >>> import numpy
@@ -33,6 +39,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as _np
@@ -45,6 +52,66 @@ _HOST = {d: _np.dtype(d.name) for d in _dtype.ALL if d is not _dtype.bfloat16}
 _U32 = _np.uint64(32)
 _MASK24, _MASK53 = _np.uint64((1 << 24) - 1), _np.uint64((1 << 53) - 1)
 _BLOCK = 1 << 20  # values drawn and converted at a time
+_REDUCED = (_dtype.float16, _dtype.bfloat16)
+_WIDE_RANGE = 1 << 28  # from this range on, torch's bounded integers take two words
+_LIBM = {"log": (_np.log, math.log), "log1p": (_np.log1p, math.log1p), "exp": (_np.exp, math.exp),
+         "sin": (_np.sin, math.sin), "cos": (_np.cos, math.cos), "tan": (_np.tan, math.tan)}
+
+
+@functools.cache
+def _strided_loops_are_libm():
+    """Whether numpy computes float64 ``_LIBM`` functions on a reversed array with the C library.
+
+    numpy's SIMD loops (AVX-512 builds) round some results differently from libm, which torch's
+    scalar kernels call; for a negative stride numpy calls libm element by element.
+    """
+    positive = _np.concatenate([_np.linspace(1e-3, 3.0, 4001), _np.geomspace(1e-300, 700.0, 601)])
+    signed = _np.concatenate([positive, -positive[positive < 0.999]])
+    for name, (ufunc, scalar) in _LIBM.items():
+        x = positive if name == "log" else signed
+        for sample in (x, x[:1], x[:3]):
+            if not _np.array_equal(ufunc(sample[::-1])[::-1], [scalar(v) for v in sample.tolist()]):
+                return False
+    return True
+
+
+def _libm(name, x):
+    """The C library's float64 ``name`` (log, log1p, exp, sin, cos, tan) of ``x``, elementwise.
+
+    Example:
+        >>> _libm("log1p", _np.array([0.0, 1.0])).tolist()
+        [0.0, 0.6931471805599453]
+    """
+    ufunc, scalar = _LIBM[name]
+    x = _np.asarray(x, dtype=_np.float64)
+    if _strided_loops_are_libm():
+        return ufunc(x.reshape(-1)[::-1])[::-1].reshape(x.shape)
+    return _np.frompyfunc(scalar, 1, 1)(x).astype(_np.float64)
+
+
+def _round_bfloat16(a):
+    """float32 values rounded to the nearest bfloat16 (ties to even), kept as float32."""
+    bits = a.view(_np.uint32)
+    rounded = ((bits + _np.uint32(0x7FFF) + ((bits >> 16) & 1)) & _np.uint32(0xFFFF0000)).view(_np.float32)
+    return _np.where(a != a, a, rounded)
+
+
+def host_values(a, dtype):
+    """Floating host values as a tensor of ``dtype`` holds them: a double rounds to float first, then
+    to float16/bfloat16 (C++'s ``static_cast``); bfloat16 stays a float32 array of bfloat16 values.
+
+    Example:
+        >>> host_values(_np.array([1 + 2.0**-8, 1 + 3 * 2.0**-8]), _dtype.bfloat16).tolist()
+        [1.0, 1.015625]
+    """
+    if dtype.category != 2:
+        return a
+    if dtype is _dtype.float64:
+        return _np.asarray(a, dtype=_np.float64)
+    a = _np.asarray(a, dtype=_np.float32)
+    if dtype is _dtype.float16:
+        return a.astype(_np.float16)
+    return _round_bfloat16(a) if dtype is _dtype.bfloat16 else a
 
 
 def _mersenne(seed):
@@ -82,8 +149,8 @@ def _box_muller16(u, mean, std, double):
     """Blocks of 16 uniforms ``(m, 16)`` -> 16 normals each, over the pairs ``(j, j + 8)``."""
     if double:
         u1, u2 = 1 - u[:, :8], u[:, 8:]
-        radius, theta = _np.sqrt(-2 * _np.log(u1)), 2.0 * math.pi * u2
-        first, second = radius * _np.cos(theta), radius * _np.sin(theta)
+        radius, theta = _np.sqrt(-2 * _libm("log", u1)), 2.0 * math.pi * u2
+        first, second = radius * _libm("cos", theta), radius * _libm("sin", theta)
         return _np.concatenate([fma64(first, std, mean), fma64(second, std, mean)], axis=1)
     return box_muller16_float(u, mean, std)
 
@@ -92,7 +159,8 @@ class HostEngine:
     """Random numbers drawn on the host by torch's CPU algorithms (see the module doc), then
     moved to the device. The engine contract: ``seed``, ``get_state``/``set_state``,
     ``uniform``, ``normal``, ``integers``, ``permutation``, ``bernoulli``, ``exponential``, ``gamma``,
-    ``poisson``, ``binomial``, ``host``.
+    ``poisson``, ``binomial``, ``host``; optional (callers fall back without them): ``integers_below``,
+    ``cauchy``, ``geometric``, ``log_normal`` and ``memory_order`` (``normal`` takes ``contiguous``).
 
     Example:
         >>> e = HostEngine(None, 0, None)
@@ -147,29 +215,59 @@ class HostEngine:
                 out[s:e] *= _np.float32(2.0 ** -24)
         return out
 
-    def _scalar_normal(self, uniform=None):
-        """One standard normal by the scalar path, using and refilling the one-value cache
-        (its two double uniforms from ``uniform()`` when given)."""
+    def _scalar_normal(self, uniform):
+        """One standard normal by the scalar path from double uniforms ``uniform()``, using and
+        refilling the one-value cache (the gamma sampler's normals)."""
         if self.cached_normal is not None:
             z, self.cached_normal = self.cached_normal, None
             return z
-        u1, u2 = self._unit(2, True) if uniform is None else (uniform(), uniform())
+        u1, u2 = uniform(), uniform()
         radius, theta = math.sqrt(-2.0 * math.log1p(-u2)), 2.0 * math.pi * u1
         self.cached_normal = radius * math.sin(theta)
         return radius * math.cos(theta)
 
+    def _scalar_normals(self, n):
+        """``n`` standard normals by the scalar path, as ``n`` calls of ``_scalar_normal`` make them:
+        the cached value first, then ``cos``, ``sin`` of each pair, an odd last ``sin`` cached."""
+        out = _np.empty(n)
+        start = 0
+        if n and self.cached_normal is not None:
+            out[0], self.cached_normal, start = self.cached_normal, None, 1
+        pairs = (n - start + 1) // 2
+        if pairs:
+            u = self._unit(2 * pairs, True)
+            radius, theta = _np.sqrt(-2.0 * _libm("log1p", -u[1::2])), 2.0 * math.pi * u[0::2]
+            z = _np.empty(2 * pairs)
+            z[0::2], z[1::2] = radius * _libm("cos", theta), radius * _libm("sin", theta)
+            out[start:] = z[:n - start]
+            if (n - start) % 2:
+                self.cached_normal = float(z[-1])
+        return out
+
     def _out(self, a, dtype):
         nd = _HOST.get(dtype)
-        a = _np.asarray(a, dtype=nd) if nd is not None else a
-        return a if self.backend is None else self.backend.from_host(a, self.index)
+        if dtype is not None and dtype.category == 2:
+            a = host_values(a, dtype)
+        elif nd is not None:
+            a = _np.asarray(a, dtype=nd)
+        if self.backend is None:
+            return a
+        if dtype is _dtype.bfloat16:
+            try:
+                a = a.astype(self.backend.native_dtype(dtype))  # exact: the values are bfloat16's already
+            except TypeError:
+                pass  # a backend without bfloat16 keeps float32 arrays
+        return self.backend.from_host(a, self.index)
 
     # --- the contract ----------------------------------------------------------------------
+    memory_order = True  # callers fill a strided tensor in memory order and say when it is not contiguous
+
     def uniform(self, shape, dtype, low=0.0, high=1.0):
         return self._out(self._on_host(self._uniform, shape, dtype, low, high), dtype)
 
-    def normal(self, shape, dtype, mean=0.0, std=1.0):
+    def normal(self, shape, dtype, mean=0.0, std=1.0, contiguous=True):
         part_std = std / math.sqrt(2) if dtype.category == 3 else std  # complex: each part has half the variance
-        return self._out(self._on_host(self._normal, shape, dtype, mean, part_std), dtype)
+        return self._out(self._on_host(self._normal, shape, dtype, mean, part_std, contiguous), dtype)
 
     def _on_host(self, sampler, shape, dtype, *args):
         """``sampler``'s host samples; a complex dtype draws interleaved (real, imaginary) parts, as torch does."""
@@ -180,26 +278,30 @@ class HostEngine:
         return parts.view(_HOST[dtype]).reshape(shape)
 
     def _uniform(self, shape, dtype, low, high):
+        """``x * (high - low) + low`` in double, with the bounds and their difference in float for any
+        type but float64; a value that rounds to ``high`` in ``dtype`` becomes ``low``, as in torch."""
         double = dtype is _dtype.float64
-        width = high - low
-        if not double:  # torch casts the bounds to the tensor's type first and takes their difference there
+        bounds = host_values(_np.array([low, high]), dtype)
+        if not double:
             real = _np.float32
-            low, width = float(real(low)), float(real(real(high) - real(low)))
+            low, high = float(real(low)), float(real(high))
+        width = high - low if double else float(_np.float32(high) - _np.float32(low))
         u = self._unit(math.prod(shape), double)
-        if (low, width) != (0.0, 1.0):  # x * width + low in double (fused for float64), rounded once to the dtype
+        if (low, width) != (0.0, 1.0):  # x * width + low in double (fused for float64), rounded once to float
             for s in range(0, u.size, _BLOCK):
                 x = u[s:s + _BLOCK]
                 u[s:s + _BLOCK] = fma64(x, width, low) if double else x.astype(_np.float64) * width + low
+        u = host_values(u, dtype)
+        u[u == bounds[1]] = bounds[0]
         return u.reshape(shape)
 
-    def _normal(self, shape, dtype, mean, std):
+    def _normal(self, shape, dtype, mean, std, contiguous=True):
         n = math.prod(shape)
-        if n < 16:
-            z = _np.array([self._scalar_normal() for _ in range(n)], dtype=_np.float64)
-            return fma64(z, std, mean).reshape(shape)
+        if n < 16 or not contiguous:
+            return fma64(self._scalar_normals(n), std, mean).reshape(shape)
         double = dtype is _dtype.float64
-        u = self._unit(n, double)
         full = n - n % 16
+        u = self._unit(full if dtype in _REDUCED else n, double)  # float16/bfloat16: the whole blocks only
         out = _np.empty(n, dtype=u.dtype)
         out[:full] = _box_muller16(u[:full].reshape(-1, 16), mean, std, double).reshape(-1)
         if full < n:  # the last 16 are drawn again
@@ -207,10 +309,26 @@ class HostEngine:
         return out.reshape(shape)
 
     def integers(self, low, high, shape, dtype):
-        n, span = math.prod(shape), int(high) - int(low)
-        words = self._words64(n) if span >= 1 << 32 else self._words(n)
-        offsets = words % _np.uint64(span)
-        if -(1 << 63) <= int(low) and int(high) <= 1 << 63:
+        span = int(high) - int(low)
+        return self._integers(low, span, shape, dtype, span >= _WIDE_RANGE)
+
+    def integers_below(self, high, shape, dtype):
+        """``random_()`` without bounds: ``[0, high)`` from one word each, two for int64 and float64.
+
+        Example:
+            >>> import ember
+            >>> HostEngine(None, 0, None).integers_below(2 ** 31, (2,), ember.int32).tolist()
+            [209652396, 398764591]
+        """
+        return self._integers(0, int(high), shape, dtype, dtype in (_dtype.int64, _dtype.float64))
+
+    def _integers(self, low, span, shape, dtype, wide):
+        n = math.prod(shape)
+        offsets = self._words64(n) if wide else self._words(n)
+        if span == 1 << 64:  # random_(-2**63, None): the 64-bit words as they are
+            return self._out(offsets.view(_np.int64).reshape(shape), dtype)
+        offsets %= _np.uint64(span)
+        if -(1 << 63) <= int(low) and int(low) + span <= 1 << 63:
             values = offsets.astype(_np.int64) + _np.int64(low)
         else:
             values = _np.array([int(v) + int(low) for v in offsets.tolist()], dtype=object)
@@ -232,7 +350,40 @@ class HostEngine:
 
     def exponential(self, shape, dtype, lambd=1.0):
         u = self._unit(math.prod(shape), True)
-        return self._out((-1.0 / lambd * _np.log1p(-u)).reshape(shape), dtype)
+        return self._out((-1.0 / lambd * _libm("log1p", -u)).reshape(shape), dtype)
+
+    def cauchy(self, shape, dtype, median=0.0, sigma=1.0):
+        """Cauchy samples ``median + sigma * tan(pi * (u - 1/2))`` of double uniforms.
+
+        Example:
+            >>> import ember
+            >>> HostEngine(None, 0, None).cauchy((2,), ember.float64).round(4).tolist()  # torch.manual_seed(0); cauchy_()
+            [10.5977, 0.7648]
+        """
+        u = self._unit(math.prod(shape), True)
+        return self._out((median + sigma * _libm("tan", math.pi * (u - 0.5))).reshape(shape), dtype)
+
+    def geometric(self, shape, dtype, p):
+        """Trials up to the first success, ``ceil(log u / log1p(-p))`` of double uniforms.
+
+        Example:
+            >>> import ember
+            >>> HostEngine(None, 0, None).geometric((3,), ember.float32, 0.5).tolist()
+            [1.0, 1.0, 2.0]
+        """
+        u = self._unit(math.prod(shape), True)
+        return self._out(_np.ceil(_libm("log", u) / math.log1p(-p)).reshape(shape), dtype)
+
+    def log_normal(self, shape, dtype, mean=1.0, std=2.0):
+        """``exp`` of scalar-path normals of ``mean`` and ``std``, one per element.
+
+        Example:
+            >>> import ember
+            >>> HostEngine(None, 0, None).log_normal((2,), ember.float64, 0.0, 1.0).round(4).tolist()
+            [4.6692, 0.7457]
+        """
+        z = fma64(self._scalar_normals(math.prod(shape)), std, mean)
+        return self._out(_libm("exp", z).reshape(shape), dtype)
 
     def gamma(self, alpha, dtype):
         """``Gamma(alpha, 1)`` samples (``torch._standard_gamma``) for a host array ``alpha`` of ``dtype``'s type.

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import ember
 
 from .bernoulli import Bernoulli, Geometric
+from .binomial import Binomial
 from .categorical import Categorical, OneHotCategorical
+from .cauchy import Cauchy
 from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Beta, Dirichlet
 from .exp_family import ExponentialFamily
@@ -36,6 +39,8 @@ def register_kl(type_p, type_q):
     """Decorator registering ``fn(p, q)`` as the KL divergence of a ``type_p`` from a ``type_q``.
 
     The most specific registered pair (by class hierarchy) wins; subclasses inherit their bases' rules.
+    When ranking by ``p``'s type first and by ``q``'s type first pick different rules, the lookup warns
+    (``RuntimeWarning``) and asks for a pair registered for the two derived types.
 
     Example:
         >>> from ember.distributions import Normal, kl_divergence, register_kl
@@ -60,31 +65,43 @@ def register_kl(type_p, type_q):
 
 
 def _dispatch(type_p, type_q):
-    """The registered rule whose pair of types is closest to ``(type_p, type_q)`` in their MROs."""
+    """The registered rule whose pair of types is closest to ``(type_p, type_q)`` in their MROs.
+
+    As in torch, the pairs are ranked twice, by p's type then q's and by q's type then p's; the first
+    ranking wins, with a warning when the second one picks a different rule.
+    """
     mro_p, mro_q = type_p.__mro__, type_q.__mro__
-    best, best_key = None, None
-    for (sp, sq), fn in _KL_REGISTRY.items():
-        if sp in mro_p and sq in mro_q:
-            key = (mro_p.index(sp), mro_q.index(sq))
-            if best_key is None or key < best_key:
-                best, best_key = fn, key
-    return best
+    matches = [(mro_p.index(sp), mro_q.index(sq), sp, sq) for sp, sq in _KL_REGISTRY if sp in mro_p and sq in mro_q]
+    if not matches:
+        return NotImplemented
+    _, _, left_p, left_q = min(matches, key=lambda m: (m[0], m[1]))
+    _, _, right_p, right_q = min(matches, key=lambda m: (m[1], m[0]))
+    rule = _KL_REGISTRY[left_p, left_q]
+    if rule is not _KL_REGISTRY[right_p, right_q]:
+        warnings.warn(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). "
+                      f"Please register_kl({left_p.__name__}, {right_q.__name__})", RuntimeWarning, stacklevel=3)
+    return rule
 
 
 def kl_divergence(p, q):
     """``KL(p || q) = E_p[log p(x) - log q(x)]``, batched over the distributions' batch shape.
 
+    Pairs of one family and the pairs across families that torch registers have closed forms; the KL is
+    ``inf`` where ``p`` puts mass outside ``q``'s support. Unregistered pairs raise ``NotImplementedError``.
+
     Example:
         >>> import ember
-        >>> from ember.distributions import Normal, kl_divergence
+        >>> from ember.distributions import Gamma, Normal, Uniform, kl_divergence
         >>> kl_divergence(Normal(0.0, 1.0), Normal(1.0, 2.0))
         tensor(0.4431)
+        >>> kl_divergence(Uniform(0.0, 2.0), Normal(1.0, 1.0)), kl_divergence(Normal(0.0, 1.0), Gamma(1.0, 1.0))
+        (tensor(0.3925), tensor(inf))
     """
     key = (type(p), type(q))
     fn = _KL_CACHE.get(key)
     if fn is None:
         fn = _KL_CACHE[key] = _dispatch(*key)
-    if fn is None:
+    if fn is NotImplemented:
         raise NotImplementedError(f"No KL(p || q) is implemented for p type {type(p).__name__} "
                                   f"and q type {type(q).__name__}")
     return fn(p, q)
@@ -165,10 +182,24 @@ def _kl_beta_beta(p, q):
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
     t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
-    t1 = ember.where(p.probs == 0, 0.0, t1)
+    t1 = ember.where(p.probs == 0, 0.0, _infinite_where(q.probs == 0, t1))
     t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
-    t2 = ember.where(p.probs == 1, 0.0, t2)
+    t2 = ember.where(p.probs == 1, 0.0, _infinite_where(q.probs == 1, t2))
     return t1 + t2
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p, q):
+    if bool((p.total_count < q.total_count).any()):
+        raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
+    per_trial = p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p()
+    return _infinite_where(p.total_count > q.total_count, p.total_count * per_trial)
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p, q):
+    """Chyzak and Nielsen (2019): ``log(((s_p + s_q)^2 + (m_p - m_q)^2) / (4 s_p s_q))``."""
+    return ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log() - (4 * p.scale * q.scale).log()
 
 
 @register_kl(Categorical, Categorical)
@@ -196,8 +227,9 @@ def _kl_mvn_mvn(p, q):
     lp, lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
     n = p.event_shape[0]
     batch = ember.broadcast_shapes(lp.shape[:-2], lq.shape[:-2])
-    trace = ember.linalg.solve(lq.expand(batch + (n, n)), lp.expand(batch + (n, n))).pow(2).sum((-2, -1))
-    z = ember.linalg.solve(lq, (q.loc - p.loc).unsqueeze(-1)).pow(2).sum((-2, -1))
+    trace = ember.linalg.solve_triangular(lq.expand(batch + (n, n)), lp.expand(batch + (n, n)), upper=False)
+    z = ember.linalg.solve_triangular(lq, (q.loc - p.loc).unsqueeze(-1), upper=False)
+    trace, z = trace.pow(2).sum((-2, -1)), z.pow(2).sum((-2, -1))
     return _half_log_det(lq) - _half_log_det(lp) + 0.5 * (trace + z - n)
 
 
@@ -258,49 +290,147 @@ def _kl_lowrank_mvn(p, q):
     return _kl_mvn_mvn(_as_full_mvn(p), _as_full_mvn(q))
 
 
-# --- between families: Gumbel against others, and pairs whose supports rule out a finite KL ---------
-def _gumbel_cross_entropy_terms(q, mean_p, exp_moment):
-    """``E_p[-log q(x)]`` for a Gumbel ``q``, given ``E_p[x]`` and ``E_p[exp(-x / q.scale)]``."""
-    return q.scale.log() + (mean_p - q.loc) / q.scale + (q.loc / q.scale).exp() * exp_moment
+# --- between families: KL(p || q) = E_p[-log q(x)] - H(p), the cross-entropy from a few expectations under p --
+def _uniform_mean_log(low, high):
+    """``E[log x]`` for ``x ~ Uniform(low, high)``, ``0 <= low``."""
+    return (ember.special.xlogy(high, high) - ember.special.xlogy(low, low)) / (high - low) - 1
 
 
-@register_kl(Normal, Gumbel)
-def _kl_normal_gumbel(p, q):
-    exp_moment = (-p.loc / q.scale + 0.5 * (p.scale / q.scale).pow(2)).exp()
-    return _gumbel_cross_entropy_terms(q, p.loc, exp_moment) - p.entropy()
+_EXPECTATIONS = {  # p's family -> name -> E_p[...]; "mgf" is E_p[exp(t x)]; "mean" and "variance" default to p's
+    Beta: {"log": lambda p: p.concentration1.digamma() - (p.concentration1 + p.concentration0).digamma()},
+    Exponential: {"log": lambda p: -EULER_GAMMA - p.rate.log(), "mgf": lambda p, t: p.rate / (p.rate - t)},
+    Gamma: {"log": lambda p: p.concentration.digamma() - p.rate.log(),
+            "mgf": lambda p, t: (p.rate / (p.rate - t)).pow(p.concentration)},
+    Normal: {"mgf": lambda p, t: (p.loc * t + 0.5 * (p.scale * t).pow(2)).exp()},
+    Pareto: {"log": lambda p: p.scale.log() + p.alpha.reciprocal(),  # moments unclamped: their infinite KLs keep
+             "mean": lambda p: p.alpha * p.scale / (p.alpha - 1),  # finite (zero) gradients, as torch's
+             "variance": lambda p: p.alpha * (p.scale / (p.alpha - 1)).pow(2) / (p.alpha - 2)},
+    Uniform: {"log": lambda p: _uniform_mean_log(p.low, p.high),
+              "log1m": lambda p: _uniform_mean_log(1 - p.high, 1 - p.low),
+              "mgf": lambda p, t: ((t * p.high).exp() - (t * p.low).exp()) / (t * (p.high - p.low))},
+}
 
 
-@register_kl(Exponential, Gumbel)
-def _kl_exponential_gumbel(p, q):
-    exp_moment = p.rate / (p.rate + q.scale.reciprocal())
-    return _gumbel_cross_entropy_terms(q, p.mean, exp_moment) - p.entropy()
+def _moment(p, expect, name):
+    """p's ``mean`` or ``variance``, unless its family's expectations say otherwise."""
+    return expect[name](p) if name in expect else getattr(p, name)
 
 
-@register_kl(Gamma, Gumbel)
-def _kl_gamma_gumbel(p, q):
-    exp_moment = (p.rate / (p.rate + q.scale.reciprocal())).pow(p.concentration)
-    return _gumbel_cross_entropy_terms(q, p.mean, exp_moment) - p.entropy()
+def _cross_entropy_normal(p, q, expect):
+    second_moment = _moment(p, expect, "variance") + (_moment(p, expect, "mean") - q.loc).pow(2)  # E_p[(x - q.loc)^2]
+    return q.scale.log() + 0.5 * math.log(2 * math.pi) + second_moment / (2 * q.scale.pow(2))
 
 
-@register_kl(Uniform, Gumbel)
-def _kl_uniform_gumbel(p, q):
-    width = p.high - p.low
-    exp_moment = q.scale * ((-p.low / q.scale).exp() - (-p.high / q.scale).exp()) / width
-    return _gumbel_cross_entropy_terms(q, p.mean, exp_moment) - p.entropy()
+def _cross_entropy_exponential(p, q, expect):
+    return q.rate * _moment(p, expect, "mean") - q.rate.log()
 
 
-@register_kl(Gumbel, Normal)
-def _kl_gumbel_normal(p, q):
-    second_moment = p.variance + (p.mean - q.loc).pow(2)  # E_p[(x - q.loc)^2]
-    return q.scale.log() + 0.5 * math.log(2 * math.pi) + second_moment / (2 * q.scale.pow(2)) - p.entropy()
+def _cross_entropy_gamma(p, q, expect):
+    a, b = q.concentration, q.rate
+    return a.lgamma() - a * b.log() - (a - 1) * expect["log"](p) + b * _moment(p, expect, "mean")
+
+
+def _cross_entropy_beta(p, q, expect):
+    a, b = q.concentration1, q.concentration0
+    return a.lgamma() + b.lgamma() - (a + b).lgamma() - (a - 1) * expect["log"](p) - (b - 1) * expect["log1m"](p)
+
+
+def _cross_entropy_continuous_bernoulli(p, q, expect):
+    return -_moment(p, expect, "mean") * q.logits - (-q.probs).log1p() - q._cont_bern_log_norm()
+
+
+def _cross_entropy_pareto(p, q, expect):
+    return (q.alpha + 1) * expect["log"](p) - q.alpha.log() - q.alpha * q.scale.log()
+
+
+def _cross_entropy_poisson(p, q, expect):
+    return q.rate - _moment(p, expect, "mean") * q.rate.log()  # p lives on {0, 1}, where log(x!) = 0
+
+
+def _cross_entropy_uniform(p, q, expect):
+    return (q.high - q.low).log()
+
+
+def _cross_entropy_gumbel(p, q, expect):
+    exp_moment = expect["mgf"](p, -q.scale.reciprocal())  # E_p[exp(-x / q.scale)]
+    return q.scale.log() + (_moment(p, expect, "mean") - q.loc) / q.scale + (q.loc / q.scale).exp() * exp_moment
+
+
+_CROSS_ENTROPY = {
+    Beta: _cross_entropy_beta, ContinuousBernoulli: _cross_entropy_continuous_bernoulli,
+    Exponential: _cross_entropy_exponential, Gamma: _cross_entropy_gamma, Gumbel: _cross_entropy_gumbel,
+    Normal: _cross_entropy_normal, Pareto: _cross_entropy_pareto, Poisson: _cross_entropy_poisson,
+    Uniform: _cross_entropy_uniform,
+}
+
+_CROSS_FAMILY = {  # (p's family, q's family) -> where the KL is infinite (None: nowhere)
+    (Bernoulli, Poisson): None,
+    (Beta, ContinuousBernoulli): None,
+    (Beta, Exponential): None,
+    (Beta, Gamma): None,
+    (Beta, Normal): None,
+    (Beta, Uniform): lambda p, q: (q.low > 0) | (q.high < 1),
+    (ContinuousBernoulli, Exponential): None,
+    (ContinuousBernoulli, Normal): None,
+    (ContinuousBernoulli, Uniform): lambda p, q: (q.low >= 0) | (q.high <= 1),  # torch: touching bounds count too
+    (Exponential, Gamma): None,
+    (Exponential, Gumbel): None,
+    (Exponential, Normal): None,
+    (Gamma, Exponential): None,
+    (Gamma, Gumbel): None,
+    (Gamma, Normal): None,
+    (Gumbel, Normal): None,
+    (Laplace, Normal): None,
+    (Normal, Gumbel): None,
+    (Pareto, Exponential): lambda p, q: p.alpha <= 1,  # p's mean is infinite
+    (Pareto, Gamma): lambda p, q: p.alpha <= 1,
+    (Pareto, Normal): lambda p, q: p.alpha <= 2,  # p's variance is infinite
+    (Uniform, Beta): lambda p, q: (p.low < 0) | (p.high > 1),
+    (Uniform, ContinuousBernoulli): lambda p, q: (p.low <= 0) | (p.high >= 1),  # as torch, touching bounds too
+    (Uniform, Exponential): lambda p, q: p.low < 0,
+    (Uniform, Gamma): lambda p, q: p.low < 0,
+    (Uniform, Gumbel): None,
+    (Uniform, Normal): None,
+    (Uniform, Pareto): lambda p, q: p.low < q.scale,
+}
+
+
+def _kl_from_cross_entropy(family_p, family_q, infinite):
+    cross_entropy, expect = _CROSS_ENTROPY[family_q], _EXPECTATIONS.get(family_p, {})
+
+    def kl(p, q):
+        value = cross_entropy(p, q, expect) - p.entropy()
+        return value if infinite is None else _infinite_where(infinite(p, q), value)
+
+    return kl
+
+
+for (_p, _q), _infinite in _CROSS_FAMILY.items():
+    register_kl(_p, _q)(_kl_from_cross_entropy(_p, _q, _infinite))
+del _p, _q, _infinite
+
+
+@register_kl(Normal, Laplace)
+def _kl_normal_laplace(p, q):
+    gap = p.loc - q.loc
+    # E_p|x - q.loc|, the mean of a folded normal
+    mean_abs = (p.scale * math.sqrt(2 / math.pi) * (-0.5 * (gap / p.scale).pow(2)).exp()
+                + gap * (gap / (p.scale * math.sqrt(2))).erf())
+    return (2 * q.scale).log() + mean_abs / q.scale - p.entropy()
 
 
 _DISJOINT_SUPPORTS = [  # p puts mass where q has none, for every choice of parameters
+    (Beta, Pareto), (ContinuousBernoulli, Pareto),
+    (Exponential, Beta), (Exponential, ContinuousBernoulli), (Exponential, Pareto), (Exponential, Uniform),
+    (Gamma, Beta), (Gamma, ContinuousBernoulli), (Gamma, Pareto), (Gamma, Uniform),
     (Gumbel, Beta), (Gumbel, ContinuousBernoulli), (Gumbel, Exponential), (Gumbel, Gamma), (Gumbel, Pareto),
-    (Gumbel, Uniform), (Normal, ContinuousBernoulli), (Normal, Pareto), (Laplace, ContinuousBernoulli),
-    (Laplace, Pareto), (Exponential, ContinuousBernoulli), (Exponential, Pareto), (Gamma, ContinuousBernoulli),
-    (Gamma, Pareto), (Pareto, Beta), (Pareto, ContinuousBernoulli), (Pareto, Uniform), (ContinuousBernoulli, Pareto),
-    (Beta, Pareto),
+    (Gumbel, Uniform),
+    (Laplace, Beta), (Laplace, ContinuousBernoulli), (Laplace, Exponential), (Laplace, Gamma), (Laplace, Pareto),
+    (Laplace, Uniform),
+    (Normal, Beta), (Normal, ContinuousBernoulli), (Normal, Exponential), (Normal, Gamma), (Normal, Pareto),
+    (Normal, Uniform),
+    (Pareto, Beta), (Pareto, ContinuousBernoulli), (Pareto, Uniform),
+    (Poisson, Bernoulli), (Poisson, Binomial),
 ]
 
 
@@ -311,3 +441,4 @@ def _kl_infinite(p, q):
 
 for _pair in _DISJOINT_SUPPORTS:
     register_kl(*_pair)(_kl_infinite)
+del _pair

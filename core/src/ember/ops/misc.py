@@ -359,9 +359,14 @@ def _map_host(target, sources, fn, op):
     return target.copy_(result)
 
 
-# --- random fills composed from uniform samples ------------------------------------------
-def _fill_from_uniform(self, op, transform, generator):
-    """Fill with ``transform(u)`` of one double uniform per element, as torch's scalar CPU samplers draw."""
+# --- random fills: the engine's sampler, else composed from uniform samples ------------
+def _random_fill(self, op, generator, sampler, params, transform):
+    """Fill with the generator engine's ``sampler(shape, dtype, *params)`` (torch's CPU sampler on the host,
+    in memory order); an engine without it gives ``transform(u)`` of one double uniform per element."""
+    from .._random import _fill, _gen
+
+    if hasattr(_gen(generator, self.device)._engine, sampler):
+        return _fill(self, op, generator, lambda e, shape, _: getattr(e, sampler)(shape, self.dtype, *params))
     u = self.detach().new_empty(self.shape, dtype=_dtype.float64).uniform_(generator=generator)
     return self._fill_from(transform(u).to(self.dtype)._data, op)
 
@@ -375,7 +380,8 @@ def cauchy_(input, median=0.0, sigma=1.0, *, generator=None):
         >>> ember.empty(3).cauchy_().shape
         ember.Size([3])
     """
-    return _fill_from_uniform(input, "cauchy_", lambda u: median + sigma * (math.pi * (u - 0.5)).tan(), generator)
+    return _random_fill(input, "cauchy_", generator, "cauchy", (median, sigma),
+                        lambda u: median + sigma * (math.pi * (u - 0.5)).tan())
 
 
 @_method
@@ -387,6 +393,10 @@ def log_normal_(input, mean=1.0, std=2.0, *, generator=None):
         >>> bool((ember.empty(4).log_normal_() > 0).all())
         True
     """
+    from .._random import _gen
+
+    if hasattr(_gen(generator, input.device)._engine, "log_normal"):
+        return _random_fill(input, "log_normal_", generator, "log_normal", (mean, std), None)
     z = input.detach().new_empty(input.shape).normal_(mean, std, generator=generator)
     return input._fill_from(z.exp().to(input.dtype)._data, "log_normal_")
 
@@ -400,7 +410,8 @@ def geometric_(input, p, *, generator=None):
         >>> bool((ember.empty(5).geometric_(0.5) >= 1).all())
         True
     """
-    return _fill_from_uniform(input, "geometric_", lambda u: (u.log() / math.log1p(-p)).ceil(), generator)
+    return _random_fill(input, "geometric_", generator, "geometric", (p,),
+                        lambda u: (u.log() / math.log1p(-p)).ceil())
 
 
 # --- numeric helpers ---------------------------------------------------------------------
