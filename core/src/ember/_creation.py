@@ -387,9 +387,27 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     return t.requires_grad_() if requires_grad else t
 
 
+def _half_host(dtype):
+    """The host numpy type of float16 or bfloat16 (``ml_dtypes``' where it is installed), else None."""
+    if dtype is _dtype.float16:
+        return _np.float16
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    return ml_dtypes.bfloat16
+
+
 def _torch_linspace(start, end, steps, dtype):
     """torch's float linspace, value for value: a step in the dtype, then ``start + step * i`` for the
-    first half and ``end - step * (steps - 1 - i)`` for the rest (so both ends are exact)."""
+    first half and ``end - step * (steps - 1 - i)`` for the rest (so both ends are exact); one step is ``start``."""
+    if steps == 1:
+        end = start
+    low = _half_host(dtype) if dtype.itemsize == 2 else None
+    if low is not None:  # float16/bfloat16: torch steps in the dtype itself, every operation rounding to it
+        start, end, i = _np.array(start, dtype=low), _np.array(end, dtype=low), _np.arange(steps)
+        step = (end - start) / _np.array(max(steps - 1, 1), dtype=low)
+        return _np.where(i < steps // 2, start + step * i.astype(low), end - step * (steps - 1 - i).astype(low))
     real = _np.float64 if dtype is _dtype.float64 else _np.float32
     start, end = real(start), real(end)
     step = real(real(end - start) / real(max(steps - 1, 1)))

@@ -33,6 +33,21 @@ def _float_pair(op, a, b):
     return a, b
 
 
+_NUMBERS = (int, float)
+_HALVES = (_dtype.float16, _dtype.bfloat16)
+
+
+def _in_float32(op, input, other):
+    """``op`` (a product or quotient) of a 16-bit float tensor and a Python number as torch computes it: in
+    float32 with the number unrounded, rounded once (numpy would first round the number to 16 bits, so
+    ``half / 0.7`` would be a step off; sums do round the number first in torch too); else None."""
+    if type(other) in _NUMBERS and isinstance(input, Tensor) and input.dtype in _HALVES:
+        return cast(op(cast(input, _dtype.float32), other), input.dtype)
+    if type(input) in _NUMBERS and isinstance(other, Tensor) and other.dtype in _HALVES:
+        return cast(op(input, cast(other, _dtype.float32)), other.dtype)
+    return None
+
+
 def _is_bool(x):
     return x is True or x is False or getattr(x, "dtype", None) is _dtype.bool
 
@@ -166,6 +181,9 @@ def mul(input, other):
         >>> ember.mul(ember.tensor([1, 2]), 1.5)
         tensor([1.5000, 3.0000])
     """
+    wide = _in_float32(mul, input, other)
+    if wide is not None:
+        return wide
     a, b = promote("mul", input, other)
     return apply(Mul, (a, b))
 
@@ -183,6 +201,9 @@ def div(input, other, *, rounding_mode=None):
         (tensor([ 3.5000, -3.5000]), tensor([ 3, -4]))
     """
     if rounding_mode is None:
+        wide = _in_float32(div, input, other)
+        if wide is not None:
+            return wide
         a, b = _float_pair("div", input, other)
         return apply(Div, (a, b))
     if rounding_mode == "trunc":

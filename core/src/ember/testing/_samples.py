@@ -51,7 +51,7 @@ SKIP = frozenset({
     "bernoulli", "multinomial", "normal", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like",
     "randperm", "empty", "empty_like", "manual_seed", "seed", "initial_seed", "from_numpy", "from_dlpack",
     "dropout", "alpha_dropout", "feature_alpha_dropout", "rrelu", "poisson", "binomial", "empty_strided",
-    "_standard_gamma", "_sample_dirichlet",
+    "_standard_gamma", "_sample_dirichlet", "svd_lowrank", "pca_lowrank", "empty_permuted", "frombuffer",
 })
 _SETTINGS = ("set_", "get_", "use_", "are_")  # process-wide switches and queries, not ops: never called
 

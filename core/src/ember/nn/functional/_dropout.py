@@ -51,8 +51,9 @@ def _apply(input, p, training, inplace, per_channel=False, alpha=False):
             # then an affine map a * x + b restores the moments
             a = ((_SELU_NEG_SAT ** 2 * p + 1) * (1 - p)) ** -0.5
             out = input * (keep * a) + ((keep - 1) * (_SELU_NEG_SAT * a) + _SELU_NEG_SAT * a * p)
-        else:
-            out = input * (keep / (1 - p))
+        else:  # torch scales the mask in float32 for 16-bit types, rounding once
+            noise = keep / (1 - p) if keep.element_size() > 2 else (keep.float() / (1 - p)).to(keep.dtype)
+            out = input * noise
     return input._assign(out, "dropout_") if inplace else out
 
 
