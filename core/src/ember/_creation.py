@@ -223,6 +223,37 @@ def _like(input, dtype, device):
     return (input.dtype if dtype is None else _dtype.to_dtype(dtype)), (input.device if device is None else device)
 
 
+def memory_order(input):
+    """``input``'s dims from the largest stride to the smallest, or None when it is contiguous.
+
+    Example:
+        >>> import ember
+        >>> memory_order(ember.zeros(2, 3).t())
+        [1, 0]
+    """
+    if input._be.is_contiguous(input._data):
+        return None
+    strides = input.stride()
+    return sorted(range(input.ndim), key=lambda d: -strides[d])
+
+
+def _filled_like(input, value, dtype, device, requires_grad, memory_format):
+    """``value`` in ``input``'s shape laid out in its stride order, as torch's ``preserve_format`` lays it."""
+    d, dev = _like(input, dtype, device)
+    order = memory_order(input) if memory_format in (None, _preserve_format()) else None
+    if order is None:
+        return _fill(tuple(input.shape), value, d, dev, requires_grad)
+    t = _fill(tuple(input.shape[i] for i in order), value, d, dev, False)
+    t = t.permute(*sorted(range(input.ndim), key=order.__getitem__))
+    return t.requires_grad_() if requires_grad else t
+
+
+def _preserve_format():
+    from ._runtime import preserve_format
+
+    return preserve_format
+
+
 @export(method=False)
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     """Zeros with ``input``'s shape, dtype and device.
@@ -232,8 +263,7 @@ def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
         >>> ember.zeros_like(ember.ones(2, dtype=ember.int32))
         tensor([0, 0], dtype=ember.int32)
     """
-    d, dev = _like(input, dtype, device)
-    return _fill(tuple(input.shape), 0, d, dev, requires_grad)
+    return _filled_like(input, 0, dtype, device, requires_grad, memory_format)
 
 
 @export(method=False)
@@ -245,8 +275,7 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_for
         >>> ember.ones_like(ember.zeros(2))
         tensor([1., 1.])
     """
-    d, dev = _like(input, dtype, device)
-    return _fill(tuple(input.shape), 1, d, dev, requires_grad)
+    return _filled_like(input, 1, dtype, device, requires_grad, memory_format)
 
 
 @export(method=False)
@@ -258,7 +287,7 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
         >>> ember.empty_like(ember.ones(2, 2)).shape
         ember.Size([2, 2])
     """
-    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad, memory_format=memory_format)
 
 
 @export(method=False)
@@ -270,8 +299,7 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
         >>> ember.full_like(ember.zeros(2), 3.5)
         tensor([3.5000, 3.5000])
     """
-    d, dev = _like(input, dtype, device)
-    return _fill(tuple(input.shape), fill_value, d, dev, requires_grad)
+    return _filled_like(input, fill_value, dtype, device, requires_grad, memory_format)
 
 
 def _new(self, size, value, dtype, device, requires_grad):

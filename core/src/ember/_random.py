@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as _np  # host-side: seeding
 
 from . import _dtype
+from ._creation import memory_order
 from ._tensor import Tensor, _make, default_device, resolve_device
 from .ops._registry import export
 
@@ -257,26 +258,12 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _make(g._engine.permutation(int(n), d), be, dev, d)
 
 
-def _memory_order(input):
-    """``input``'s dims from the largest stride to the smallest, or None when it is contiguous."""
-    if input._be.is_contiguous(input._data):
-        return None
-    strides = input.stride()
-    return sorted(range(input.ndim), key=lambda d: -strides[d])
-
-
 def _like(input, dtype, device, requires_grad, fill):
     """A tensor like ``input`` filled in place by ``fill``, laid out as torch's ``*_like`` (``preserve_format``)
     lays it: in ``input``'s stride order, so that the samples are drawn in that memory order."""
-    from ._creation import empty
+    from ._creation import empty_like
 
-    order = _memory_order(input)
-    dtype, device = dtype or input.dtype, device or input.device
-    if order is None:
-        out = empty(tuple(input.shape), dtype=dtype, device=device)
-    else:
-        out = empty(tuple(input.shape[d] for d in order), dtype=dtype, device=device)
-        out = out.permute(*sorted(range(input.ndim), key=order.__getitem__))
+    out = empty_like(input, dtype=dtype, device=device)
     fill(out)
     return out.requires_grad_() if requires_grad else out
 
@@ -331,7 +318,7 @@ def _fill(self, op, generator, draw):
     """
     engine = _gen(generator, self.device)._engine
     shape = tuple(self.shape)
-    order = _memory_order(self) if getattr(engine, "memory_order", False) else None
+    order = memory_order(self) if getattr(engine, "memory_order", False) else None
     if order is None:
         return self._fill_from(draw(engine, shape, None), op)
     samples = draw(engine, tuple(shape[d] for d in order), order)

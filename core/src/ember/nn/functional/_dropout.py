@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from ..._creation import empty
+from ..._creation import empty, empty_like
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
@@ -19,23 +19,13 @@ def _check_p(p):
 def _keep_mask(input, p, per_channel):
     """0/1 draws (1 with probability ``1 - p``), per element or per ``(N, C)`` channel.
 
-    Like torch, the draws fill the mask in the input's memory order (a transposed input gets
-    a transposed mask), so the same seed drops the same elements.
+    Like torch, the mask is laid out like the input and filled in memory order (a transposed
+    input gets a transposed mask), so the same seed drops the same elements.
     """
     if per_channel:
         shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
         return empty(shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
-    order = _memory_order(input)
-    mask = empty([input.shape[d] for d in order], dtype=input.dtype, device=input.device).bernoulli_(1 - p)
-    return mask if order == sorted(order) else mask.permute([order.index(d) for d in range(input.ndim)])
-
-
-def _memory_order(input):
-    """The dims of ``input`` from the slowest-varying to the fastest in memory (logical order when contiguous)."""
-    if input.is_contiguous():
-        return list(range(input.ndim))
-    strides = input.stride()
-    return sorted(range(input.ndim), key=lambda d: (-strides[d], d))
+    return empty_like(input).bernoulli_(1 - p)
 
 
 def _apply(input, p, training, inplace, per_channel=False, alpha=False):
