@@ -85,10 +85,11 @@ def axis_taps(mode, n_in, n_out, scale, align_corners, antialias=False):
     if mode == "area":
         return adaptive_taps(n_in, n_out)
     dst = _np.arange(n_out, dtype=_np.float64)
-    if mode in ("nearest", "nearest-exact"):
-        ratio = _ratio(n_in, n_out, scale, False)
-        src = _np.floor((dst + (0.5 if mode == "nearest-exact" else 0.0)) * ratio)
-        return _np.minimum(src, n_in - 1).astype(_np.int64)[:, None], None
+    if mode in ("nearest", "nearest-exact"):  # torch's roundings: a float32 ratio; i * ratio in float32,
+        f32 = _np.float32                      # (i + 0.5) * ratio in double, rounded to float32
+        ratio = f32(1.0 / scale) if scale is not None and scale > 0 else f32(n_in) / f32(n_out)
+        pos = dst.astype(f32) * ratio if mode == "nearest" else ((dst + 0.5) * _np.float64(ratio)).astype(f32)
+        return _np.minimum(_np.floor(pos), n_in - 1).astype(_np.int64)[:, None], None
     ratio = _ratio(n_in, n_out, scale, align_corners)
     if antialias:
         return antialias_taps(mode, n_in, n_out, ratio)
