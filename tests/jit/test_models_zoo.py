@@ -12,13 +12,28 @@ vm = pytest.importorskip("embervision.models")
 
 VIT_SMALL = dict(image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64)
 # (near) the smallest input each family accepts: AlexNet's strides need 63 px, VGG's five pools 32 px
-IMAGE = {"lenet5": (1, 28, 28), "alexnet": (3, 63, 63), "vgg": (3, 32, 32), "squeezenet": (3, 24, 24), "vit": (3, 32, 32)}
+IMAGE = {"lenet5": (1, 28, 28), "alexnet": (3, 63, 63), "vgg": (3, 32, 32), "squeezenet": (3, 24, 24), "vit": (3, 32, 32),
+         "densenet": (3, 32, 32), "inception": (3, 75, 75), "convnext": (3, 32, 32), "efficientnet": (3, 32, 32),
+         "regnet": (3, 32, 32), "swin": (3, 32, 32)}
 # variants that only repeat or widen the blocks of a tested sibling take too long for the suite
 _VGG = "builds a 130M-parameter classifier (~5 s of random init); vgg11_bn has the family's ops"
 TOO_SLOW = {"resnet34": "resnet18's BasicBlock, deeper", "resnet101": "resnet50's Bottleneck, deeper",
             "resnet152": "resnet50's Bottleneck, deeper", "wide_resnet50_2": "resnet50 with wider Bottlenecks",
-            "wide_resnet101_2": "resnet50 deeper and wider",
-            **{name: _VGG for name in ("vgg11", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn")}}
+            "wide_resnet101_2": "resnet50 deeper and wider", "resnext101_32x8d": "resnext50_32x4d deeper and wider",
+            "resnext101_64x4d": "resnext50_32x4d deeper and wider",
+            **{f"densenet{n}": "densenet121's layers, deeper and wider" for n in (161, 169, 201)},
+            **{f"mnasnet{a}": "mnasnet0_5 wider" for a in ("0_75", "1_0", "1_3")},
+            **{f"shufflenet_v2_x{w}": "shufflenet_v2_x0_5 wider" for w in ("1_0", "1_5", "2_0")},
+            **{name: _VGG for name in ("vgg11", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn")},
+            **{f"convnext_{s}": "convnext_tiny's blocks, wider and deeper" for s in ("small", "base", "large")},
+            **{f"efficientnet_{v}": "efficientnet_b0's blocks, wider and deeper"
+               for v in ("b1", "b2", "b3", "b4", "b5", "b6", "b7", "v2_s", "v2_m", "v2_l")},
+            **{n: "regnet_x_400mf / regnet_y_400mf's blocks, wider" for n in vm.list_models()
+               if n.startswith("regnet_") and not n.endswith("400mf")},
+            **{n: "swin_t / swin_v2_t's blocks, wider and deeper" for n in ("swin_s", "swin_b", "swin_v2_s", "swin_v2_b")},
+            "maxvit_t": "its window and grid partitions need 224 px inputs (tested in tests/vision)",
+            **{n: "dict outputs; covered by tests/vision/test_segmentation.py" for n in vm.list_models()
+               if n.startswith(("fcn_", "deeplabv3_", "lraspp_"))}}
 
 
 def narrow_classifier(classifier, width=64):
@@ -43,6 +58,8 @@ def build(name):
 
         return GPT(GPTConfig(vocab_size=30, block_size=16, n_layer=2, n_head=2, n_embd=16)).eval(), (8,)
     kwargs = dict(num_classes=10, **(VIT_SMALL if name.startswith("vit") else {}))
+    if name in ("googlenet", "inception_v3"):
+        kwargs["init_weights"] = False  # left None, torchvision's builders warn (and spend seconds on the init)
     model = getattr(vm, name)(**kwargs)
     if name.startswith(("vgg", "alexnet")):
         model.classifier = narrow_classifier(model.classifier)

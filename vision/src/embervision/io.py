@@ -119,6 +119,103 @@ def decode_image(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation=Fal
 decode_png = decode_jpeg = decode_image
 
 
+def _open(input, op):
+    """The Pillow image in a 1-D uint8 tensor of encoded bytes (RuntimeError naming ``op`` if it is malformed)."""
+    if not isinstance(input, ember.Tensor) or input.dtype is not ember.uint8:
+        raise RuntimeError(f"Input tensor must have uint8 data type, got {getattr(input, 'dtype', type(input).__name__)}")
+    _check_bytes(input, op)
+    try:
+        img = Image.open(_io.BytesIO(input.detach().cpu().numpy().tobytes()))
+        img.load()
+        return img
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise RuntimeError(f"{op}: cannot decode the input: {exc}") from None
+
+
+def decode_gif(input):
+    """Decode GIF bytes to uint8 RGB: (3, H, W) for one frame, (N, 3, H, W) for an animation.
+
+    Each frame is the full picture as shown (earlier frames composited under it), as torchvision decodes.
+
+    Example:
+        >>> import io, ember
+        >>> from PIL import Image
+        >>> from embervision.io import decode_gif
+        >>> frames = [Image.new("RGB", (4, 2), c) for c in ((255, 0, 0), (0, 0, 255))]
+        >>> buf = io.BytesIO(); frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:])
+        >>> out = decode_gif(ember.tensor(list(buf.getvalue()), dtype=ember.uint8))
+        >>> out.shape, out[1, :, 0, 0].tolist()
+        (ember.Size([2, 3, 2, 4]), [0, 0, 255])
+    """
+    from PIL import ImageSequence
+
+    img = _open(input, "decode_gif")
+    frames = [np.asarray(frame.convert("RGB")).transpose(2, 0, 1) for frame in ImageSequence.Iterator(img)]
+    out = np.stack(frames) if len(frames) > 1 else frames[0]
+    return ember.from_numpy(np.ascontiguousarray(out))
+
+
+def _decode_still(input, mode, op, codec):
+    from PIL import features
+
+    if codec is not None and not features.check(codec):
+        raise RuntimeError(f"{op}: this Pillow ({Image.__version__}) was built without {codec.upper()} support; "
+                           f"install a Pillow wheel with lib{codec} to decode {codec.upper()} images")
+    if isinstance(mode, str):
+        mode = ImageReadMode[mode.upper()]
+    return _to_tensor(_open(input, op), mode, "<tensor>")
+
+
+def decode_webp(input, mode=ImageReadMode.UNCHANGED):
+    """Decode WebP bytes to a uint8 RGB or RGBA (C, H, W) tensor (``mode`` converts, as in :func:`decode_image`).
+
+    Example:
+        >>> import io, ember
+        >>> from PIL import Image
+        >>> from embervision.io import decode_webp
+        >>> buf = io.BytesIO(); Image.new("RGBA", (3, 2), (0, 255, 0, 128)).save(buf, "WEBP", lossless=True)
+        >>> decode_webp(ember.tensor(list(buf.getvalue()), dtype=ember.uint8))[:, 0, 0].tolist()
+        [0, 255, 0, 128]
+    """
+    return _decode_still(input, mode, "decode_webp", "webp")
+
+
+def decode_avif(input, mode=ImageReadMode.UNCHANGED):
+    """Decode AVIF bytes to a uint8 (C, H, W) tensor with Pillow; a clear RuntimeError when Pillow lacks libavif.
+
+    Example:
+        >>> import ember
+        >>> from embervision.io import decode_avif
+        >>> try:
+        ...     decode_avif(ember.tensor([1, 2, 3], dtype=ember.uint8))
+        ... except RuntimeError as e:
+        ...     print("decode_avif:" in str(e))
+        True
+    """
+    return _decode_still(input, mode, "decode_avif", "avif")
+
+
+def decode_heic(input, mode=ImageReadMode.UNCHANGED):
+    """Decode HEIC bytes to a uint8 (C, H, W) tensor through the ``pillow-heif`` plugin (RuntimeError without it).
+
+    Example:
+        >>> import ember
+        >>> from embervision.io import decode_heic
+        >>> try:
+        ...     decode_heic(ember.tensor([1, 2, 3], dtype=ember.uint8))
+        ... except RuntimeError as e:
+        ...     print("decode_heic:" in str(e))
+        True
+    """
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:
+        raise RuntimeError("decode_heic: HEIC decoding needs the pillow-heif package (pip install pillow-heif), "
+                           "which registers an HEIC decoder with Pillow") from None
+    register_heif_opener()
+    return _decode_still(input, mode, "decode_heic", None)
+
+
 def read_image(path, mode=ImageReadMode.UNCHANGED, apply_exif_orientation=False):
     """Read an image file into a uint8 C x H x W tensor.
 

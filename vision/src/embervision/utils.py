@@ -1,8 +1,9 @@
-"""Image utilities: ``make_grid``, ``save_image``, ``draw_bounding_boxes`` and ``draw_text_labels``."""
+"""Image utilities: ``make_grid``, ``save_image``, drawing boxes, masks, keypoints and labels, ``flow_to_image``."""
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from PIL import Image, ImageColor, ImageDraw, ImageFont
@@ -177,3 +178,159 @@ def draw_text_labels(image, labels, cell, padding=2, nrow=8, scale=4, color=(255
         y = r * ((h + padding) * scale + text_h) + ((h + padding) + padding) * scale - 2
         draw.text((x, y), text, fill=color)
     return out
+
+
+def _check_rgb(image):
+    if not isinstance(image, ember.Tensor):
+        raise TypeError(f"The image must be a tensor, got {type(image)}")
+    if not (image.dtype is ember.uint8 or image.is_floating_point()):
+        raise ValueError(f"The image dtype must be uint8 or float, got {image.dtype}")
+    if image.ndim != 3:
+        raise ValueError("Pass individual images, not batches")
+    if image.shape[0] != 3:
+        raise ValueError("Pass an RGB image. Other Image formats are not supported")
+
+
+def _parse_colors(colors, num_objects, floating):
+    """One RGB tuple per object (in [0, 1] for float images); torchvision's palette when ``colors`` is None."""
+    if colors is None:
+        colors = [tuple((i * p) % 255 for p in (2 ** 25 - 1, 2 ** 15 - 1, 2 ** 21 - 1)) for i in range(num_objects)]
+    elif isinstance(colors, list):
+        if len(colors) < num_objects:
+            raise ValueError(f"Number of colors must be equal or larger than the number of objects, but got "
+                             f"{len(colors)} < {num_objects}.")
+    elif not isinstance(colors, (tuple, str)):
+        raise ValueError(f"colors must be a tuple or a string, or a list thereof, but got {colors}.")
+    elif isinstance(colors, tuple) and len(colors) != 3:
+        raise ValueError(f"If passed as tuple, colors should be an RGB triplet, but got {colors}.")
+    else:
+        colors = [colors] * num_objects
+    colors = [ImageColor.getrgb(c) if isinstance(c, str) else c for c in colors]
+    return [tuple(v / 255 for v in c) for c in colors] if floating else colors
+
+
+def draw_segmentation_masks(image, masks, alpha=0.8, colors=None):
+    """Blend boolean ``masks`` ((H, W) or (N, H, W)) onto an RGB image (uint8 or float), ``alpha`` their opacity.
+
+    Pixels covered by more than one mask are blended with black, as in torchvision. Default colours come
+    from torchvision's palette.
+
+    Example:
+        >>> import ember
+        >>> from embervision.utils import draw_segmentation_masks
+        >>> img = ember.full((3, 2, 2), 100, dtype=ember.uint8)
+        >>> m = ember.tensor([[True, False], [False, False]])
+        >>> draw_segmentation_masks(img, m, alpha=0.5, colors="red")[:, 0, 0].tolist()
+        [177, 50, 50]
+    """
+    _check_rgb(image)
+    if masks.ndim == 2:
+        masks = masks[None]
+    if masks.ndim != 3:
+        raise ValueError("masks must be of shape (H, W) or (batch_size, H, W)")
+    if masks.dtype is not ember.bool:
+        raise ValueError(f"The masks must be of dtype bool. Got {masks.dtype}")
+    if masks.shape[-2:] != image.shape[-2:]:
+        raise ValueError("The image and the masks must have the same height and width")
+    if masks.shape[0] == 0:
+        warnings.warn("masks doesn't contain any mask. No mask was drawn", stacklevel=2)
+        return image
+    overlap = masks.sum(dim=0) > 1
+    drawn = image.detach().clone()
+    for mask, color in zip(masks, _parse_colors(colors, masks.shape[0], image.is_floating_point())):
+        paint = ember.tensor(color, dtype=image.dtype, device=image.device).reshape(3, 1, 1)
+        drawn = ember.where(mask, paint, drawn)
+    drawn = ember.where(overlap, ember.zeros((), dtype=image.dtype, device=image.device), drawn)
+    return (image * (1 - alpha) + drawn * alpha).to(image.dtype)
+
+
+def draw_keypoints(image, keypoints, connectivity=None, colors=None, radius=2, width=3, visibility=None):
+    """Draw (N, K, 2) ``keypoints`` (x, y) as discs on an RGB image, joined by lines for ``connectivity`` pairs.
+
+    Invisible keypoints (``visibility`` False) and the connections touching them are skipped. Float images
+    are drawn in uint8 and converted back, as torchvision does.
+
+    Example:
+        >>> import ember
+        >>> from embervision.utils import draw_keypoints
+        >>> img = draw_keypoints(ember.zeros(3, 9, 9, dtype=ember.uint8), ember.tensor([[[2, 2], [6, 6]]]),
+        ...                      connectivity=[(0, 1)], colors="blue", radius=1, width=1)
+        >>> img[:, 2, 1].tolist(), img[:, 4, 4].tolist(), img[:, 0, 8].tolist()
+        ([0, 0, 255], [255, 255, 255], [0, 0, 0])
+    """
+    _check_rgb(image)
+    if keypoints.ndim != 3:
+        raise ValueError("keypoints must be of shape (num_instances, K, 2)")
+    if visibility is None:
+        visibility = ember.ones(tuple(keypoints.shape[:-1]), dtype=ember.bool)
+    if visibility.ndim == 3:
+        visibility = visibility.squeeze(-1)
+    if visibility.ndim != 2:
+        raise ValueError(f"visibility must be of shape (num_instances, K). Got ndim={visibility.ndim}")
+    if tuple(visibility.shape) != tuple(keypoints.shape[:-1]):
+        raise ValueError("keypoints and visibility must have the same dimensionality for num_instances and K. "
+                         f"Got visibility.shape={visibility.shape} and keypoints.shape={keypoints.shape}")
+    floating = image.is_floating_point()
+    pixels = (image * (255 + 1.0 - 1e-3)).to(ember.uint8) if floating else image
+    pil = Image.fromarray(np.ascontiguousarray(pixels.detach().cpu().numpy().transpose(1, 2, 0)))
+    draw = ImageDraw.Draw(pil)
+    for points, seen in zip(keypoints.to(ember.int64).tolist(), visibility.cpu().bool().tolist()):
+        for (x, y), visible in zip(points, seen):
+            if visible:
+                draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colors, outline=None, width=0)
+        for a, b in connectivity or ():
+            if seen[a] and seen[b]:
+                draw.line((tuple(points[a]), tuple(points[b])), width=width)
+    out = ember.tensor(np.array(pil).transpose(2, 0, 1).copy())
+    return out.to(image.dtype) * (1.0 / 255) if floating else out
+
+
+def _colorwheel():
+    """Baker et al.'s 55-colour optical-flow wheel (red, yellow, green, cyan, blue, magenta ramps), float32 (55, 3)."""
+    ramps = ((15, 0, 1, True), (6, 1, 0, False), (4, 1, 2, True), (11, 2, 1, False), (13, 2, 0, True), (6, 0, 2, False))
+    wheel = []
+    for n, full, other, rising in ramps:
+        ramp = np.floor(255 * np.arange(n, dtype=np.float32) / np.float32(n))
+        block = np.zeros((n, 3), dtype=np.float32)
+        block[:, full] = 255
+        block[:, other] = ramp if rising else 255 - ramp
+        wheel.append(block)
+    return np.concatenate(wheel)
+
+
+def flow_to_image(flow):
+    """Colour-code an optical flow ((2, H, W) or (N, 2, H, W), float32): hue = direction, saturation = magnitude.
+
+    The flow is scaled by its largest magnitude; returns uint8 RGB of the same layout.
+
+    Example:
+        >>> import ember
+        >>> from embervision.utils import flow_to_image
+        >>> flow_to_image(ember.tensor([[[1.0, 0.0]], [[0.0, 0.0]]])).tolist()
+        [[[255, 255]], [[0, 255]], [[0, 255]]]
+    """
+    if flow.dtype is not ember.float32:
+        raise ValueError(f"Flow should be of dtype torch.float, got {flow.dtype}.")
+    orig = flow.shape
+    if flow.ndim == 3:
+        flow = flow[None]
+    if flow.ndim != 4 or flow.shape[1] != 2:
+        raise ValueError(f"Input flow should have shape (2, H, W) or (N, 2, H, W), got {orig}.")
+    flow = flow.detach()
+    flow = flow / (flow.pow(2).sum(dim=1).sqrt().max() + ember.finfo(flow.dtype).eps)
+    wheel = ember.tensor(_colorwheel(), device=flow.device)
+    ncols = wheel.shape[0]
+    norm = flow.pow(2).sum(dim=1).sqrt()
+    angle = ember.atan2(-flow[:, 1], -flow[:, 0]) / math.pi
+    fk = (angle + 1) / 2 * (ncols - 1)
+    k0 = fk.floor().long()
+    k1 = ember.where(k0 + 1 == ncols, ember.zeros_like(k0), k0 + 1)
+    f = fk - k0
+    channels = []
+    for c in range(3):
+        col0 = wheel[:, c][k0] / 255.0
+        col1 = wheel[:, c][k1] / 255.0
+        col = 1 - norm * (1 - ((1 - f) * col0 + f * col1))
+        channels.append((255 * col).floor().to(ember.uint8))
+    img = ember.stack(channels, 1)
+    return img[0] if len(orig) == 3 else img

@@ -282,6 +282,33 @@ def _embedding(L, n, ins, args):
     return L.add("Gather", [ins[0], L.name(indices.value)], axis=0)
 
 
+def _constant_pad(L, n, ins, args):
+    """``F.pad(mode="constant")``: ONNX Pad with the (lo, hi) widths of the trailing dims (negative crops)."""
+    widths, value = args
+    lead = len(n.inputs[0].shape) - len(widths)
+    pads = [0] * lead + [a for a, _ in widths] + [0] * lead + [b for _, b in widths]
+    return L.add("Pad", [ins[0], L.ints(pads), _scalar(L, n.outputs[0].dtype.name, value)], mode="constant")
+
+
+def _roll(L, n, ins, args):
+    """``roll`` along given dims: per dim the last ``shift`` entries moved to the front (two Slices and a Concat)."""
+    shifts, dims = args
+    if dims is None:
+        L.fail("a roll of the flattened tensor")
+    shape, x = n.inputs[0].shape, ins[0]
+    for shift, dim in zip((shifts,) if type(shifts) is int else shifts, (dims,) if type(dims) is int else dims):
+        size = shape[dim]
+        if type(size) is not int:
+            L.fail("a roll along a symbolic dim")
+        cut = size - shift % size
+        if cut == size:
+            continue
+        tail = L.add("Slice", [x, L.ints([cut]), L.ints([size]), L.ints([dim])])
+        head = L.add("Slice", [x, L.ints([0]), L.ints([cut]), L.ints([dim])])
+        x = L.add("Concat", [tail, head], axis=dim)
+    return x if x is not ins[0] else L.add("Identity", [x])
+
+
 def _scalar(L, dt, v):
     return L.const(np.asarray(v, dtype=dt))
 
@@ -417,6 +444,7 @@ LOWERINGS = {
     "Sum": _sum, "Extreme": _extreme, "Concat": _concat, "Split": _split, "Slice": _slice,
     "NormAffine": _norm_affine, "Embedding": _embedding, "AxisGather": _axis_gather, "_LSTMScan": _lstm_scan,
     "max_pool": _max_pool, "argmax": _arg_extreme(True), "argmin": _arg_extreme(False),
-    "max": _max_min(True), "min": _max_min(False), "full": _full,
+    "max": _max_min(True), "min": _max_min(False), "full": _full, "ConstantPad": _constant_pad,
+    "Roll": _roll,
     **{name: _activation(build) for name, build in ACTIVATIONS.items()},
 }

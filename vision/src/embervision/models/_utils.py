@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import ember.nn as nn
 
 
@@ -101,3 +103,42 @@ def no_weights(name, weights):
         raise ValueError(f"{name}: no pretrained weights are bundled (weights={weights!r}); build the model with "
                          f"weights=None and load a converted torchvision state dict with "
                          f"embervision.models.load_torchvision_weights(model, path)")
+
+
+class IntermediateLayerGetter(nn.ModuleDict):
+    """Run a model's direct children in order and return the outputs of ``return_layers`` by their new names.
+
+    The children up to the last one named in ``return_layers`` are kept (under their own names, so the
+    state-dict keys are the model's); the model's own ``forward`` is not used, so this fits models whose
+    forward calls its children one after the other, each once.
+
+    Example:
+        >>> import ember
+        >>> from embervision.models import resnet18
+        >>> from embervision.models._utils import IntermediateLayerGetter
+        >>> getter = IntermediateLayerGetter(resnet18(), {"layer1": "feat1", "layer3": "feat2"})
+        >>> [(k, tuple(v.shape)) for k, v in getter(ember.rand(1, 3, 64, 64)).items()]
+        [('feat1', (1, 64, 16, 16)), ('feat2', (1, 256, 4, 4))]
+    """
+
+    def __init__(self, model, return_layers):
+        children = OrderedDict(model.named_children())
+        if not set(return_layers).issubset(children):
+            raise ValueError("return_layers are not present in model")
+        wanted = {str(k) for k in return_layers}
+        layers = OrderedDict()
+        for name, module in children.items():
+            layers[name] = module
+            wanted.discard(name)
+            if not wanted:
+                break
+        super().__init__(layers)
+        self.return_layers = return_layers
+
+    def forward(self, x):
+        out = OrderedDict()
+        for name, module in self.items():
+            x = module(x)
+            if name in self.return_layers:
+                out[self.return_layers[name]] = x
+        return out

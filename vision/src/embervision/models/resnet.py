@@ -172,6 +172,8 @@ _CONFIGS = {
     "resnet101": (Bottleneck, [3, 4, 23, 3], {}),
     "resnet152": (Bottleneck, [3, 8, 36, 3], {}),
     "resnext50_32x4d": (Bottleneck, [3, 4, 6, 3], {"groups": 32, "width_per_group": 4}),
+    "resnext101_32x8d": (Bottleneck, [3, 4, 23, 3], {"groups": 32, "width_per_group": 8}),
+    "resnext101_64x4d": (Bottleneck, [3, 4, 23, 3], {"groups": 64, "width_per_group": 4}),
     "wide_resnet50_2": (Bottleneck, [3, 4, 6, 3], {"width_per_group": 128}),
     "wide_resnet101_2": (Bottleneck, [3, 4, 23, 3], {"width_per_group": 128}),
 }
@@ -198,5 +200,5 @@ def _builder(name):
     return register_model(build)
 
 
-resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, wide_resnet50_2, wide_resnet101_2 = (
-    _builder(n) for n in _CONFIGS)
+(resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x8d, resnext101_64x4d,
+ wide_resnet50_2, wide_resnet101_2) = (_builder(n) for n in _CONFIGS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 import ember
@@ -51,16 +53,16 @@ def box_area(boxes):
         [6, 1]
     """
     boxes = _upcast(boxes)
-    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
 
 
 def _inter_union(boxes1, boxes2):
     area1, area2 = box_area(boxes1), box_area(boxes2)
-    lt = ember.maximum(boxes1[:, None, :2], boxes2[None, :, :2])
-    rb = ember.minimum(boxes1[:, None, 2:], boxes2[None, :, 2:])
+    lt = ember.maximum(boxes1[..., :, None, :2], boxes2[..., None, :, :2])
+    rb = ember.minimum(boxes1[..., :, None, 2:], boxes2[..., None, :, 2:])
     wh = _upcast(rb - lt).clamp(min=0)
     inter = wh[..., 0] * wh[..., 1]
-    return inter, area1[:, None] + area2[None, :] - inter
+    return inter, area1[..., :, None] + area2[..., None, :] - inter
 
 
 def box_iou(boxes1, boxes2):
@@ -87,11 +89,60 @@ def generalized_box_iou(boxes1, boxes2):
     """
     inter, union = _inter_union(boxes1, boxes2)
     iou = inter / union
-    lt = ember.minimum(boxes1[:, None, :2], boxes2[None, :, :2])
-    rb = ember.maximum(boxes1[:, None, 2:], boxes2[None, :, 2:])
+    lt = ember.minimum(boxes1[..., :, None, :2], boxes2[..., None, :, :2])
+    rb = ember.maximum(boxes1[..., :, None, 2:], boxes2[..., None, :, 2:])
     wh = _upcast(rb - lt).clamp(min=0)
     area = wh[..., 0] * wh[..., 1]
     return iou - (area - union) / area
+
+
+def _diou_iou(boxes1, boxes2, eps):
+    """``(distance IoU, IoU)`` matrices: the IoU less the squared centre distance over the enclosing box's diagonal."""
+    boxes1, boxes2 = _upcast(boxes1), _upcast(boxes2)
+    iou = box_iou(boxes1, boxes2)
+    lt = ember.minimum(boxes1[..., :, None, :2], boxes2[..., None, :, :2])
+    rb = ember.maximum(boxes1[..., :, None, 2:], boxes2[..., None, :, 2:])
+    wh = _upcast(rb - lt).clamp(min=0)
+    diagonal = wh[..., 0] ** 2 + wh[..., 1] ** 2 + eps
+    c1 = (boxes1[..., :2] + boxes1[..., 2:]) / 2
+    c2 = (boxes2[..., :2] + boxes2[..., 2:]) / 2
+    d = _upcast(c1[..., :, None, :] - c2[..., None, :, :])
+    return iou - (d[..., 0] ** 2 + d[..., 1] ** 2) / diagonal, iou
+
+
+def distance_box_iou(boxes1, boxes2, eps=1e-7):
+    """Distance IoU (Zheng et al. 2019) of every pair of xyxy boxes: IoU less the normalised squared centre distance.
+
+    Takes ``(..., N, 4)`` and ``(..., M, 4)`` boxes; returns ``(..., N, M)``.
+
+    Example:
+        >>> import ember
+        >>> from embervision.ops import distance_box_iou
+        >>> round(distance_box_iou(ember.tensor([[0.0, 0, 1, 1]]), ember.tensor([[2.0, 0, 3, 1]])).item(), 4)
+        -0.4
+    """
+    return _diou_iou(boxes1, boxes2, eps)[0]
+
+
+def complete_box_iou(boxes1, boxes2, eps=1e-7):
+    """Complete IoU (Zheng et al. 2019) of every pair of xyxy boxes: distance IoU less an aspect-ratio penalty.
+
+    The penalty's weight ``alpha`` is treated as a constant in backward, as in torchvision.
+
+    Example:
+        >>> import ember
+        >>> from embervision.ops import complete_box_iou
+        >>> round(complete_box_iou(ember.tensor([[0.0, 0, 2, 1]]), ember.tensor([[0.0, 0, 1, 2]])).item(), 4)
+        0.2371
+    """
+    diou, iou = _diou_iou(boxes1, boxes2, eps)
+    b1, b2 = _upcast(boxes1), _upcast(boxes2)
+    ratio1 = ((b1[..., 2] - b1[..., 0]) / (b1[..., 3] - b1[..., 1]))[..., :, None]
+    ratio2 = ((b2[..., 2] - b2[..., 0]) / (b2[..., 3] - b2[..., 1]))[..., None, :]
+    v = (4 / math.pi ** 2) * (ratio1.atan() - ratio2.atan()) ** 2
+    with ember.no_grad():
+        alpha = v / (1 - iou + v + eps)
+    return diou - alpha * v
 
 
 def clip_boxes_to_image(boxes, size):

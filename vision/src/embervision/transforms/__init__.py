@@ -11,7 +11,7 @@ Example:
     ember.Size([3, 8, 8])
 """
 
-from . import functional
+from . import functional, v2  # noqa: F401
 from .autoaugment import AugMix, AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from .functional import InterpolationMode
 from .transforms import *  # noqa: F401,F403

@@ -646,6 +646,25 @@ def adjust_hue(img, hue_factor):
     return T.adjust_hue(_as_chw(img), hue_factor) if _is_tensor(img) else P.adjust_hue(img, hue_factor)
 
 
+def adjust_gamma(img, gamma, gain=1):
+    """Gamma correction: ``gain * x ** gamma`` on the [0, 1] scale, clamped (integer images rescaled and back).
+
+    Example:
+        >>> import ember
+        >>> from embervision.transforms.functional import adjust_gamma
+        >>> adjust_gamma(ember.tensor([[[0.25, 1.0]]]), 0.5).tolist()
+        [[[0.5, 1.0]]]
+    """
+    if gamma < 0:
+        raise ValueError("Gamma should be a non-negative real number")
+    if not _is_tensor(img):
+        mode = img.mode
+        table = [int((255 + 1 - 1e-3) * gain * pow(v / 255.0, gamma)) for v in range(256)] * 3
+        return img.convert("RGB").point(table).convert(mode)
+    x = img if img.is_floating_point() else convert_image_dtype(img, ember.float32)
+    return convert_image_dtype((gain * x ** gamma).clamp(0, 1), img.dtype)
+
+
 def adjust_sharpness(img, sharpness_factor):
     """Blend with a smoothed copy: 0 blurs, 1 is the original, 2 sharpens.
 

@@ -23,7 +23,7 @@ from .functional import InterpolationMode
 
 __all__ = [
     "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "ElasticTransform", "FiveCrop", "GaussianBlur",
-    "Grayscale", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomAdjustSharpness", "RandomAffine",
+    "Grayscale", "Lambda", "LinearTransformation", "Normalize", "PILToTensor", "Pad", "RandomAdjustSharpness", "RandomAffine",
     "RandomApply", "RandomAutocontrast", "RandomChoice", "RandomCrop", "RandomEqualize", "RandomErasing",
     "RandomGrayscale", "RandomHorizontalFlip", "RandomInvert", "RandomOrder", "RandomPerspective",
     "RandomPosterize", "RandomResizedCrop", "RandomRotation", "RandomSolarize", "RandomVerticalFlip", "Resize",
@@ -323,6 +323,52 @@ class Normalize(nn.Module):
 
     def __repr__(self):
         return f"{type(self).__name__}(mean={self.mean}, std={self.std})"
+
+
+class LinearTransformation(nn.Module):
+    """Flatten each ``C x H x W`` image, subtract ``mean_vector`` and multiply by the square
+    ``transformation_matrix`` (e.g. ZCA whitening), then restore the shape.
+
+    Example:
+        >>> import ember
+        >>> from embervision.transforms import LinearTransformation
+        >>> tf = LinearTransformation(2 * ember.eye(4), ember.ones(4))
+        >>> tf(ember.ones(1, 2, 2)).tolist()
+        [[[0.0, 0.0], [0.0, 0.0]]]
+    """
+
+    def __init__(self, transformation_matrix, mean_vector):
+        super().__init__()
+        n = transformation_matrix.shape[0]
+        if transformation_matrix.ndim != 2 or transformation_matrix.shape[1] != n:
+            raise ValueError("transformation_matrix should be square. Got "
+                             f"{tuple(transformation_matrix.shape)} rectangular matrix.")
+        if mean_vector.shape[0] != n:
+            raise ValueError(f"mean_vector should have the same length {mean_vector.shape[0]} as any one of the "
+                             f"dimensions of the transformation_matrix [{tuple(transformation_matrix.shape)}]")
+        if transformation_matrix.device != mean_vector.device:
+            raise ValueError(f"Input tensors should be on the same device. Got {transformation_matrix.device} and "
+                             f"{mean_vector.device}")
+        if transformation_matrix.dtype != mean_vector.dtype:
+            raise ValueError(f"Input tensors should have the same dtype. Got {transformation_matrix.dtype} and "
+                             f"{mean_vector.dtype}")
+        self.transformation_matrix, self.mean_vector = transformation_matrix, mean_vector
+
+    def forward(self, tensor):
+        shape = tuple(tensor.shape)
+        n = shape[-3] * shape[-2] * shape[-1]
+        if n != self.transformation_matrix.shape[0]:
+            raise ValueError("Input tensor and transformation matrix have incompatible shape."
+                             f"[{shape[-3]} x {shape[-2]} x {shape[-1]}] != {self.transformation_matrix.shape[0]}")
+        if tensor.device.type != self.mean_vector.device.type:
+            raise ValueError("Input tensor should be on the same device as transformation matrix and mean vector. "
+                             f"Got {tensor.device} vs {self.mean_vector.device}")
+        flat = tensor.reshape(-1, n) - self.mean_vector
+        return ember.mm(flat, self.transformation_matrix.to(flat.dtype)).reshape(shape)
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(transformation_matrix={self.transformation_matrix.tolist()}, "
+                f"mean_vector={self.mean_vector.tolist()})")
 
 
 # --- geometry ----------------------------------------------------------------------------------------
