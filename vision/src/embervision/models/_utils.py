@@ -1,4 +1,4 @@
-"""Building blocks shared by the architectures (torchvision's ``ops.misc`` layers and helpers)."""
+"""Helpers shared by the architectures (the layers themselves are in ``embervision.ops.misc``)."""
 
 from __future__ import annotations
 
@@ -18,55 +18,6 @@ def make_divisible(v, divisor=8, min_value=None):
     min_value = divisor if min_value is None else min_value
     new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
     return new_v + divisor if new_v < 0.9 * v else new_v
-
-
-class Conv2dNormActivation(nn.Sequential):
-    """Conv2d, then a norm layer, then an activation ("same" padding by default; no conv bias when normed).
-
-    Example:
-        >>> import ember
-        >>> from embervision.models._utils import Conv2dNormActivation
-        >>> Conv2dNormActivation(3, 8, stride=2)(ember.zeros(1, 3, 8, 8)).shape
-        ember.Size([1, 8, 4, 4])
-    """
-
-    def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, padding=None, groups=1,
-                 norm_layer=nn.BatchNorm2d, activation_layer=nn.ReLU, dilation=1, inplace=True, bias=None):
-        if padding is None:
-            padding = (kernel_size - 1) // 2 * dilation
-        if bias is None:
-            bias = norm_layer is None
-        layers = [nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation=dilation, groups=groups,
-                            bias=bias)]
-        if norm_layer is not None:
-            layers.append(norm_layer(out_channels))
-        if activation_layer is not None:
-            layers.append(activation_layer(inplace=inplace) if inplace is not None else activation_layer())
-        super().__init__(*layers)
-        self.out_channels = out_channels
-
-
-class SqueezeExcitation(nn.Module):
-    """Channel attention: global average pool, two 1x1 convs, a sigmoid-like gate scaling the input.
-
-    Example:
-        >>> import ember
-        >>> from embervision.models._utils import SqueezeExcitation
-        >>> SqueezeExcitation(8, 2)(ember.ones(1, 8, 4, 4)).shape
-        ember.Size([1, 8, 4, 4])
-    """
-
-    def __init__(self, input_channels, squeeze_channels, activation=nn.ReLU, scale_activation=nn.Sigmoid):
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc1 = nn.Conv2d(input_channels, squeeze_channels, 1)
-        self.fc2 = nn.Conv2d(squeeze_channels, input_channels, 1)
-        self.activation = activation()
-        self.scale_activation = scale_activation()
-
-    def forward(self, x):
-        scale = self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(x)))))
-        return scale * x
 
 
 def init_conv_bn_linear(model):

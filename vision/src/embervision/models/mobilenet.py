@@ -8,7 +8,8 @@ import ember
 import ember.nn as nn
 
 from ._registry import register_model
-from ._utils import Conv2dNormActivation, SqueezeExcitation, init_conv_bn_linear, make_divisible, no_weights
+from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
+from ._utils import init_conv_bn_linear, make_divisible, no_weights
 
 
 # --- MobileNetV2 ------------------------------------------------------------------------------------
