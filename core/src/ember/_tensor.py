@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 
+import weakref
+
 from . import _dtype
 from ._device import device as _device_cls
 from .autograd import _state
@@ -615,7 +617,9 @@ def apply(op, inputs, *args):
     if op.view:
         res._version = a._version
         base = getattr(a, "_base", None)
-        res._base = a if base is None else base
+        base = res._base = a if base is None else base
+        if record and base.grad_fn is not None:  # an in-place write through another view rebases this one
+            _views_of(base).add(res)
     if record and res.dtype.category >= 2:
         _record(node, op, inputs)
         res.requires_grad = True
@@ -662,14 +666,25 @@ def _record(node, op, inputs):
         node.trace = anomaly_trace()
 
 
+def _views_of(base):
+    """The live views of a non-leaf ``base`` recorded in a graph (a weak set kept on the base)."""
+    views = base.__dict__.get("_views")
+    if views is None:
+        views = base.__dict__["_views"] = weakref.WeakSet()
+    return views
+
+
 def _finish_multi(node, op, inputs, outs, be, dev, record):
     results = tuple(_make(o, be, dev, be.dtype_of(o)) for o in outs)
     if op.view:
         a = inputs[0]
         base = getattr(a, "_base", None)
+        base = a if base is None else base
         for r in results:
             r._version = a._version
-            r._base = a if base is None else base
+            r._base = base
+            if record and base.grad_fn is not None:
+                _views_of(base).add(r)
     if record:
         _record(node, op, inputs)
         node.n_outputs = len(results)

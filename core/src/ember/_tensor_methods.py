@@ -35,6 +35,54 @@ class Overwrite(Op):
         return (g * 0,)
 
 
+class CopySlices(Op):
+    """An in-place write into a view: the base's new value is its old value with the view's region
+    (``size``/``stride``/``offset`` in elements from the base's first element) replaced by ``new``.
+
+    Forward writes ``new`` into the region (the view's own memory) and returns the base's array;
+    backward gives the base the gradient outside the region and ``new`` the region's gradient.
+    """
+
+    def forward(self, be, base, new, region, size, stride, offset):
+        self.geometry, self.shape = (size, stride, offset), tuple(base.shape)
+        be.assign(region, new)
+        return base
+
+    def backward(self, g):
+        size, stride, offset = self.geometry
+        g = g.contiguous()
+        g_base = g_new = None
+        if self.next[0]:
+            keep = g.new_ones(self.shape)
+            keep.as_strided(size, stride, offset).zero_()
+            g_base = g * keep
+        if self.next[1]:
+            g_new = g.as_strided(size, stride, offset).clone()
+        return g_base, g_new
+
+
+def _write_view(self, base, result, op):
+    """``self`` (a view of ``base``) takes ``result`` in place, with torch's autograd: ``base`` gets a
+    ``CopySlices`` history and ``self`` becomes a view of it. Needs strided memory and a contiguous base."""
+    be = self._be
+    if base.requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    try:
+        _, base_at = be.storage(base._data, op)
+        _, view_at = be.storage(self._data, op)
+    except NotImplementedError:
+        base_at = None
+    if base_at is None or not base.is_contiguous():
+        raise RuntimeError(f"{op}: in-place change of a view of a tensor that requires grad needs strided memory and "
+                           f"a contiguous base here; use the out-of-place form or clone() the view first")
+    size, stride = tuple(self.shape), tuple(self.stride())
+    new_base = apply(CopySlices, (base, result), self._data, size, stride, view_at - base_at)
+    base.grad_fn, base.requires_grad, base._out_idx = new_base.grad_fn, True, 0
+    for view in {self, *base.__dict__.get("_views", ())}:  # every live view now reads the new base
+        node = new_base.as_strided(tuple(view.shape), tuple(view.stride()), be.storage(view._data, op)[1])
+        view.grad_fn, view.requires_grad, view._out_idx = node.grad_fn, True, 0
+
+
 def _move(arr, src_be, dst_be, dst_dev, non_blocking=False):
     if src_be is dst_be and src_be.index_of(arr) == dst_dev.index:
         return arr
@@ -167,25 +215,23 @@ def _assign(self, result, op):
         _check_writable(self, op)  # a leaf: torch's error
         result = apply(Overwrite, (self,), result._data)  # the old history now gets a zero gradient
         recording = True
+    base = getattr(self, "_base", None) if recording else None
     if recording:
         _check_writable(self, op)
-        base = getattr(self, "_base", None)
-        if base is not None and (base.requires_grad or self.requires_grad):
-            raise RuntimeError(
-                f"{op}: in-place change of a view of a tensor that requires grad is not supported by Ember's "
-                f"autograd; use the out-of-place form (e.g. x = x.{op.rstrip('_')}(...)) or clone() the view first"
-            )
         node = result.grad_fn
         if node is not None and getattr(node, "inputs", None):
             # the node saw the old value of self: give it a snapshot before we overwrite it
             node.inputs = tuple(_snapshot(t) if t is self else t for t in node.inputs)
-    self._be.assign(self._data, result._data)
+    if base is not None:
+        _write_view(self, base, result, op)  # writes the data and rebases both histories
+    else:
+        self._be.assign(self._data, result._data)
     if _tensor_mod._tracer is not None:
         _tensor_mod._tracer.assigned(self, result)
     ver = self._version
     ver[0] += 1
     ver[1] = op
-    if recording:
+    if recording and base is None:
         self.grad_fn = result.grad_fn
         self.requires_grad = True
         if hasattr(result, "_out_idx"):
