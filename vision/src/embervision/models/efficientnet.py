@@ -206,9 +206,7 @@ class EfficientNet(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x):
-        # clone: the flattened view would be changed in place by the classifier's in-place dropout, which
-        # Ember's autograd does not support on a view (a copy of N x C values)
-        return self.classifier(ember.flatten(self.avgpool(self.features(x)), 1).clone())
+        return self.classifier(ember.flatten(self.avgpool(self.features(x)), 1))
 
 
 _V1_STAGES = [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
