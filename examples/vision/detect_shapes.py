@@ -21,7 +21,7 @@ import ember
 import ember.nn as nn
 import ember.nn.functional as F
 from embervision import io, ops
-from embervision.models._utils import Conv2dNormActivation
+from embervision.ops import Conv2dNormActivation
 from embervision.transforms import InterpolationMode
 from embervision.transforms.functional import resize
 from embervision.utils import draw_bounding_boxes, make_grid
