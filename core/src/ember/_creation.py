@@ -7,6 +7,7 @@ import math
 import numpy as _np  # host-side only: turning Python data into a host buffer
 
 from . import _dtype
+from ._runtime import preserve_format
 from ._tensor import Tensor, _make, default_device, resolve_device
 from .ops._registry import export
 
@@ -240,18 +241,12 @@ def memory_order(input):
 def _filled_like(input, value, dtype, device, requires_grad, memory_format):
     """``value`` in ``input``'s shape laid out in its stride order, as torch's ``preserve_format`` lays it."""
     d, dev = _like(input, dtype, device)
-    order = memory_order(input) if memory_format in (None, _preserve_format()) else None
+    order = memory_order(input) if memory_format in (None, preserve_format) else None
     if order is None:
         return _fill(tuple(input.shape), value, d, dev, requires_grad)
     t = _fill(tuple(input.shape[i] for i in order), value, d, dev, False)
     t = t.permute(*sorted(range(input.ndim), key=order.__getitem__))
     return t.requires_grad_() if requires_grad else t
-
-
-def _preserve_format():
-    from ._runtime import preserve_format
-
-    return preserve_format
 
 
 @export(method=False)
