@@ -19,44 +19,18 @@ import ember
 import ember.nn as nn
 from embervision import models
 from embervision.models import mobilenet, resnet, squeezenet, vision_transformer
+from torchvision_oracle import assert_same_state, torchvision_or_skip
 
 SEED = 3
 
 
-def _torchvision():
-    """``(torch, torchvision)``, or a skip when either is missing or cannot load here."""
-    torch = pytest.importorskip("torch")
-    register_fake = torch.library.register_fake
-    # a CUDA build of torchvision registers fake kernels a CPU torch lacks: stub that for the import only
-    torch.library.register_fake = lambda *a, **k: (lambda f: f)
-    try:
-        import torchvision
-    except Exception as exc:
-        pytest.skip(f"torchvision is not usable here: {type(exc).__name__}: {exc}")
-    finally:
-        torch.library.register_fake = register_fake
-    return torch, torchvision
-
-
 def _build_both(builder, args, kwargs):
-    torch, torchvision = _torchvision()
+    torch, torchvision = torchvision_or_skip()
     torch.manual_seed(SEED)
     theirs = getattr(torchvision.models, builder)(*args, **kwargs)
     ember.manual_seed(SEED)
     ours = getattr(models, builder)(*args, **kwargs)
     return torch, theirs, ours
-
-
-def _assert_same_state(theirs, ours, exact=True):
-    ts, es = theirs.state_dict(), ours.state_dict()
-    assert list(es) == list(ts)
-    for key, t in ts.items():
-        t, e = t.numpy(), es[key].numpy()
-        assert e.dtype == t.dtype and e.shape == t.shape, key
-        if exact:
-            assert np.array_equal(e, t), key
-        else:
-            np.testing.assert_allclose(e, t, rtol=1e-7, atol=1e-12, err_msg=key)
 
 
 def _case(builder, kwargs=None, size=None, args=(), slow=False):
@@ -92,7 +66,7 @@ CASES = [
 @pytest.mark.parametrize("builder, args, kwargs, size", CASES)
 def test_same_seed_same_weights_and_outputs_as_torchvision(builder, args, kwargs, size):
     torch, theirs, ours = _build_both(builder, args, kwargs)
-    _assert_same_state(theirs, ours)
+    assert_same_state(theirs, ours)
     if size is None:
         return
     x = np.random.default_rng(0).standard_normal((2, 3, size, size))
@@ -112,7 +86,7 @@ def test_same_seed_same_weights_and_outputs_as_torchvision(builder, args, kwargs
     expected = theirs(torch.from_numpy(x)).detach().numpy()
     got = ours(ember.tensor(x)).detach().numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
-    _assert_same_state(theirs, ours, exact=False)  # running statistics updated alike
+    assert_same_state(theirs, ours, exact=False)  # running statistics updated alike
     assert np.array_equal(ember.rand(4).numpy(), torch.rand(4).numpy())  # as many draws consumed
 
 

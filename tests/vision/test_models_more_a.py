@@ -18,6 +18,7 @@ import ember
 import ember.nn as nn
 from embervision import models
 from embervision.models import densenet, inception, mnasnet, shufflenetv2
+from torchvision_oracle import assert_same_state, torchvision_or_skip
 
 googlenet = importlib.import_module("embervision.models.googlenet")  # the package's ``googlenet`` is the builder
 
@@ -340,30 +341,10 @@ def test_blocks_run_on_every_device(name, device):
 
 
 # --- against torchvision ------------------------------------------------------------------------------
-def _torchvision():
-    """``(torch, torchvision)``, or a skip when either is missing or cannot load here."""
-    torch = pytest.importorskip("torch")
-    register_fake = torch.library.register_fake
-    torch.library.register_fake = lambda *a, **k: (lambda f: f)  # a CUDA torchvision beside a CPU torch
-    try:
-        import torchvision
-    except Exception as exc:
-        pytest.skip(f"torchvision is not usable here: {type(exc).__name__}: {exc}")
-    finally:
-        torch.library.register_fake = register_fake
-    return torch, torchvision
 
 
 def _assert_same_state(theirs, ours, exact=True):
-    ts, es = theirs.state_dict(), ours.state_dict()
-    assert list(es) == list(ts)
-    for key, t in ts.items():
-        t, e = t.numpy(), es[key].numpy()
-        assert e.dtype == t.dtype and e.shape == t.shape, key
-        if exact:
-            assert np.array_equal(e, t), key
-        else:
-            np.testing.assert_allclose(e, t, rtol=1e-6, atol=1e-10, err_msg=key)
+    assert_same_state(theirs, ours, exact, rtol=1e-06, atol=1e-10)
 
 
 def _case(builder, kwargs=None, size=None, train_size=None, slow=False):
@@ -399,7 +380,7 @@ def _outputs(out):
 @pytest.mark.torch
 @pytest.mark.parametrize("builder, kwargs, size, train_size", CASES)
 def test_same_seed_same_weights_and_outputs_as_torchvision(builder, kwargs, size, train_size):
-    torch, torchvision = _torchvision()
+    torch, torchvision = torchvision_or_skip()
     torch.manual_seed(SEED)
     theirs = getattr(torchvision.models, builder)(**kwargs)
     ember.manual_seed(SEED)
@@ -451,7 +432,7 @@ LOAD_CASES = {  # builder -> (kwargs, input size)
 @pytest.mark.torch
 @pytest.mark.parametrize("builder", sorted(LOAD_CASES))
 def test_torchvision_state_dicts_load_and_give_torchvision_outputs(builder):
-    torch, torchvision = _torchvision()
+    torch, torchvision = torchvision_or_skip()
     kwargs, size = LOAD_CASES[builder]
     theirs = getattr(torchvision.models, builder)(**kwargs)
     theirs.load_state_dict(_randomised_state(torch, theirs))

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from embervision import models
 from embervision.models import convnext, efficientnet, maxvit, regnet, swin_transformer
+from torchvision_oracle import assert_same_state, torchvision_or_skip
 
 # name -> (parameters, state-dict keys, sha256 of "key:shape:dtype" lines) of torchvision 0.28's default model
 TORCHVISION = {
@@ -174,33 +175,14 @@ def test_small_models_forward_backward(family):
 
 
 def _torchvision():
-    torch = pytest.importorskip("torch")
-    register_fake = torch.library.register_fake
-    torch.library.register_fake = lambda *a, **k: (lambda f: f)  # the CUDA torchvision wheel beside CPU torch
-    try:
-        import torchvision
-    except Exception as exc:
-        pytest.skip(f"torchvision is not usable here: {type(exc).__name__}: {exc}")
-    finally:
-        torch.library.register_fake = register_fake
+    """``torchvision_or_skip()`` with the submodules the builders above name imported."""
+    torch, _ = torchvision_or_skip()
     import torchvision.models.convnext  # noqa: F401  the submodules the builders above name
     import torchvision.models.efficientnet  # noqa: F401
     import torchvision.models.maxvit  # noqa: F401
     import torchvision.models.regnet  # noqa: F401
     import torchvision.models.swin_transformer  # noqa: F401
     return torch, torchvision
-
-
-def _assert_same_state(theirs, ours, exact=True):
-    ts, es = theirs.state_dict(), ours.state_dict()
-    assert list(es) == list(ts)
-    for key, t in ts.items():
-        t, e = t.numpy(), es[key].numpy()
-        assert e.dtype == t.dtype and e.shape == t.shape, key
-        if exact:
-            assert np.array_equal(e, t), key
-        else:
-            np.testing.assert_allclose(e, t, rtol=1e-7, atol=1e-12, err_msg=key)
 
 
 @pytest.mark.torch
@@ -212,7 +194,7 @@ def test_same_seed_same_weights_and_outputs_as_torchvision(family):
     theirs = build(torchvision.models, torch.nn)
     ember.manual_seed(3)
     ours = build(models, nn)
-    _assert_same_state(theirs, ours)
+    assert_same_state(theirs, ours)
     x = np.random.default_rng(0).standard_normal((2, 3, size, size))
     theirs.eval(), ours.eval()
     with torch.no_grad(), ember.no_grad():
@@ -226,7 +208,7 @@ def test_same_seed_same_weights_and_outputs_as_torchvision(family):
     expected = theirs(torch.from_numpy(x)).detach().numpy()
     got = ours(ember.tensor(x)).detach().numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
-    _assert_same_state(theirs, ours, exact=False)
+    assert_same_state(theirs, ours, exact=False)
     assert np.array_equal(ember.rand(4).numpy(), torch.rand(4).numpy())  # as many draws consumed
 
 
@@ -257,7 +239,7 @@ def test_default_builders_match_torchvision(name):
     theirs = getattr(torchvision.models, name)(num_classes=10).eval()
     ember.manual_seed(3)
     ours = getattr(models, name)(num_classes=10).eval()
-    _assert_same_state(theirs, ours)
+    assert_same_state(theirs, ours)
     assert repr(ours) == repr(theirs).replace("torch.", "ember.")
     x = np.random.default_rng(0).standard_normal((1, 3, 32, 32)).astype(np.float32)
     with torch.no_grad(), ember.no_grad():

@@ -19,6 +19,7 @@ from embervision.models import segmentation
 from embervision.models._utils import IntermediateLayerGetter
 from embervision.models.segmentation import ASPP, FCN, DeepLabHead, FCNHead, LRASPPHead
 from embervision.models.segmentation.deeplabv3 import ASPPPooling
+from torchvision_oracle import torchvision_or_skip
 
 # (builder, aux_loss) -> (parameter count, number of keys, sha256 of "key:shape:dtype" lines), from torchvision 0.28
 TORCHVISION = {
@@ -250,23 +251,12 @@ def test_intermediate_layer_getter():
 
 
 # --- against torchvision -----------------------------------------------------------------------------------
-def _torchvision():
-    torch = pytest.importorskip("torch")
-    register_fake = torch.library.register_fake
-    torch.library.register_fake = lambda *a, **k: (lambda f: f)  # a CUDA torchvision beside a CPU torch
-    try:
-        import torchvision
-    except Exception as exc:
-        pytest.skip(f"torchvision is not usable here: {type(exc).__name__}: {exc}")
-    finally:
-        torch.library.register_fake = register_fake
-    return torch, torchvision
 
 
 @pytest.fixture
 def tv():
     """``(torch, torchvision)`` with torch on one thread (its pool only adds waiting on a busy 2-core machine)."""
-    torch, torchvision = _torchvision()
+    torch, torchvision = torchvision_or_skip()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield torch, torchvision
