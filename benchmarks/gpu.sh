@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Every GPU check in one go, on a machine with an NVIDIA GPU, CuPy and torch installed and no network:
-#   1. install the repository's packages (editable, no dependencies, no index),
-#   2. the whole test suite with the cuda device included,
-#   3. the conformance suite on cuda,
-#   4. benchmarks beside torch CUDA (MLP step, LeNet-like CNN step, 4096x4096 float32 matmul).
+#   1. install the repository's packages (no dependencies, no index): the wheels in $WHEELS when
+#      that folder is given (installed into a private folder put on PYTHONPATH), else editable,
+#   2. benchmarks beside torch CUDA (MLP step, LeNet-like CNN step, 4096x4096 float32 matmul),
+#      with ember's profiler tables of the two training steps,
+#   3. the whole test suite with the cuda device included (in $TEST_WORKERS processes when
+#      pytest-xdist is installed), and beside it
+#   4. the conformance suite on cuda.
 # It keeps going past failures and always writes a markdown report: $OUT/gpu-results.md when $OUT
-# is set, docs/gpu-results.md otherwise; full logs go next to it (gpu-logs/).
+# is set, docs/gpu-results.md otherwise; full logs go next to it (gpu-logs/, packed into
+# gpu-logs.tar.gz under $OUT).
 #
 #   bash benchmarks/gpu.sh                  # all stages
 #   STAGES="install conformance" bash benchmarks/gpu.sh
+#   WHEELS=.whl TEST_SELECT=cuda TEST_WORKERS=12 bash benchmarks/gpu.sh    # cuda tests only, from wheels
 #   PYTHON=/path/to/python TEST_DEVICES=cuda TEST_TIMEOUT=1200 bash benchmarks/gpu.sh
 #   STAGES=bench BENCH_DEVICE=cpu BENCH_ARGS=--quick bash benchmarks/gpu.sh    # dry run of the script, no GPU
 set -x
@@ -20,7 +25,7 @@ PY="${PYTHON:-python3}"
 DEST="${OUT:-$ROOT/docs}"
 LOGS="$DEST/gpu-logs"
 REPORT="$DEST/gpu-results.md"
-STAGES="${STAGES:-install tests conformance bench}"
+STAGES="${STAGES:-install bench tests conformance}"
 mkdir -p "$LOGS"
 
 status() {  # stage name, exit code -> a table row
@@ -62,11 +67,17 @@ write_report() {
     echo
     echo "## Benchmarks (median time per step; torch with TF32 off, as ember's default)"
     echo
+    echo "$(grep -E '^(torch not run|Traceback)' "$LOGS/bench.log" 2>/dev/null)"
+    echo
     cat "$LOGS/bench.md" 2>/dev/null || echo "(not run)"
   } > "$REPORT"
   echo "report written to $REPORT"
 }
-trap write_report EXIT
+finish() {
+  write_report
+  if [ -n "${OUT:-}" ]; then tar -C "$DEST" -czf "$OUT/gpu-logs.tar.gz" gpu-logs && rm -rf "$LOGS"; fi
+}
+trap finish EXIT
 : > "$LOGS/stages.md"
 
 # --- the machine ---------------------------------------------------------------------------
@@ -103,34 +114,46 @@ set -x
 
 # --- 1. install -----------------------------------------------------------------------------
 if has install; then
-  pkgs=()
-  for p in core backends/cpu backends/strict backends/cuda vision lightning audio text; do
-    [ -f "$p/pyproject.toml" ] && pkgs+=(-e "$p")
-  done
-  "$PY" -m pip install --no-deps --no-index --no-build-isolation --disable-pip-version-check "${pkgs[@]}" \
-    > "$LOGS/install.log" 2>&1
-  status install $?
+  if [ -n "${WHEELS:-}" ]; then
+    site="${TMPDIR:-/tmp}/ember-site"
+    "$PY" -m pip install --no-index --no-deps --no-compile --disable-pip-version-check --target "$site" "$WHEELS"/*.whl \
+      > "$LOGS/install.log" 2>&1
+    status install $?
+    export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
+  else
+    pkgs=()
+    for p in core backends/cpu backends/strict backends/cuda vision lightning audio text; do
+      [ -f "$p/pyproject.toml" ] && pkgs+=(-e "$p")
+    done
+    "$PY" -m pip install --no-deps --no-index --no-build-isolation --disable-pip-version-check "${pkgs[@]}" \
+      > "$LOGS/install.log" 2>&1
+    status install $?
+  fi
   "$PY" -m ember > "$LOGS/ember-info.log" 2>&1
   cat "$LOGS/ember-info.log" >> "$LOGS/env.log"
 fi
 
-# --- 2. the test suite, cuda included --------------------------------------------------------
-if has tests; then
-  EMBER_TEST_DEVICES="${TEST_DEVICES:-}" timeout "${TEST_TIMEOUT:-3000}" \
-    "$PY" -m pytest tests -q -p no:cacheprovider -rfE --durations=15 > "$LOGS/tests.log" 2>&1
-  status tests $?
-fi
-
-# --- 3. conformance on cuda --------------------------------------------------------------------
-if has conformance; then
-  timeout "${CONFORMANCE_TIMEOUT:-900}" "$PY" -m ember.testing.conformance --device cuda -v \
-    > "$LOGS/conformance.log" 2>&1
-  status conformance $?
-fi
-
-# --- 4. benchmarks beside torch CUDA ---------------------------------------------------------
+# --- 2. benchmarks beside torch CUDA ---------------------------------------------------------
 if has bench; then
-  timeout "${BENCH_TIMEOUT:-900}" "$PY" benchmarks/gpu_bench.py --device "${BENCH_DEVICE:-cuda}" ${BENCH_ARGS:-} --out "$LOGS/bench.md" \
-    > "$LOGS/bench.log" 2>&1
+  timeout "${BENCH_TIMEOUT:-900}" "$PY" benchmarks/gpu_bench.py --device "${BENCH_DEVICE:-cuda}" ${BENCH_ARGS:-} \
+    --out "$LOGS/bench.md" --profile "$LOGS/profile.log" > "$LOGS/bench.log" 2>&1
   status bench $?
 fi
+
+# --- 3. the test suite, cuda included, and beside it 4. conformance on cuda ----------------------
+if has conformance; then
+  ( timeout "${CONFORMANCE_TIMEOUT:-900}" "$PY" -m ember.testing.conformance --device cuda -v \
+      > "$LOGS/conformance.log" 2>&1
+    status conformance $? ) &
+fi
+if has tests; then
+  args=(-p no:cacheprovider -p no:benchmark -rfE --durations=15)  # pytest-benchmark warns (an error here) under xdist
+  "$PY" -c "import xdist" 2>/dev/null && args+=(-n "${TEST_WORKERS:-8}")
+  "$PY" -c "import pytest_timeout" 2>/dev/null && args+=(--timeout "${TEST_CASE_TIMEOUT:-300}")
+  [ -n "${TEST_SELECT:-}" ] && args+=(-k "$TEST_SELECT")
+  read -r -a extra <<< "${TEST_ARGS:-}" && args+=("${extra[@]}")
+  EMBER_TEST_DEVICES="${TEST_DEVICES:-}" timeout "${TEST_TIMEOUT:-3000}" \
+    "$PY" -m pytest tests "${args[@]}" > "$LOGS/tests.log" 2>&1
+  status tests $?
+fi
+wait

@@ -2,6 +2,7 @@
 
     python benchmarks/gpu_bench.py --device cuda --out results.md     # a markdown table (stdout without --out)
     python benchmarks/gpu_bench.py --device cpu --quick               # a dry run of the script itself
+    python benchmarks/gpu_bench.py --device cuda --profile prof.txt   # also ember's profiler tables per workload
 
 Each framework runs the same workload code (``benchmarks/workloads.py``) with its default
 device set to ``--device``; times are medians over rounds, with the device synchronised.
@@ -60,15 +61,43 @@ def run(m, device, quick):
     return out
 
 
+def profile_tables(m, device, path):
+    """Write ember's profiler table (host time per op, sorted by self time) for each training step."""
+    from ember.profiler import profile
+
+    m.set_default_device(device)
+    parts = []
+    try:
+        for name, make in (("mlp", workloads.mlp), ("lenet", workloads.lenet)):
+            step = make(m)
+            for _ in range(3):
+                step()
+            _sync(m, device)
+            t0 = time.perf_counter()
+            with profile() as p:
+                for _ in range(10):
+                    step()
+                _sync(m, device)
+            wall = (time.perf_counter() - t0) / 10
+            table = p.key_averages().table(sort_by="self_cpu_time_total", row_limit=40)
+            parts.append(f"== {name}: {wall * 1e3:.3f} ms per step under the profiler (10 steps)\n{table}")
+    finally:
+        m.set_default_device("cpu")
+    Path(path).write_text("\n\n".join(parts) + "\n")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--device", default="cuda")
     p.add_argument("--out", default=None)
     p.add_argument("--quick", action="store_true", help="tiny sizes: check the script, not the GPU")
+    p.add_argument("--profile", default=None, help="also write ember's profiler tables of the training steps here")
     ns = p.parse_args(argv)
     import ember
 
     results = {"ember": run(ember, ns.device, ns.quick)}
+    if ns.profile:
+        profile_tables(ember, ns.device, ns.profile)
     try:
         import torch
 

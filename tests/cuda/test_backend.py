@@ -3,7 +3,9 @@
 import re
 import subprocess
 import sys
+import time
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -144,15 +146,6 @@ def test_sliding_windows_match_numpy(backend_on_numpy):
     np.testing.assert_array_equal(got, want)
 
 
-def test_accumulate_at_all_ops(backend_on_numpy):
-    for op in ("add", "maximum", "minimum", "multiply"):
-        a = np.arange(1.0, 6.0)
-        want = a.copy()
-        getattr(np, op).at(want, (np.array([0, 0, 3]),), np.array([2.0, 3.0, 4.0]))
-        backend_on_numpy.accumulate_at(a, (np.array([0, 0, 3]),), np.array([2.0, 3.0, 4.0]), op)
-        np.testing.assert_array_equal(a, want)
-
-
 def test_engine_state_round_trips(monkeypatch):
     pytest.importorskip("cupy")
     from ember_cuda import _random
@@ -174,7 +167,7 @@ def test_engine_state_round_trips(monkeypatch):
         def __exit__(self, *exc):
             return False
 
-    fake = types.SimpleNamespace(random=types.SimpleNamespace(RandomState=RandomState),
+    fake = types.SimpleNamespace(random=types.SimpleNamespace(RandomState=RandomState), where=np.where,
                                  cuda=types.SimpleNamespace(Device=Device, curand=types.SimpleNamespace(
                                      CURAND_RNG_PSEUDO_PHILOX4_32_10=161)))
     monkeypatch.setattr(_random, "cupy", fake)
@@ -235,6 +228,139 @@ def test_gpu_tf32_flag_switches_and_restores():
         ember.backends.cuda.matmul.allow_tf32 = False
     ember.testing.assert_close(fast, exact, rtol=1e-2, atol=1e-2)
     ember.testing.assert_close(a @ a, exact, rtol=1e-4, atol=1e-4)
+
+
+@needs_gpu
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int32", "int64", "float16"])
+@pytest.mark.parametrize("op", ["add", "maximum", "minimum", "multiply"])
+def test_gpu_accumulate_at_is_exact_with_repeated_indices(op, dtype):
+    rng = np.random.default_rng(0)
+    host = (rng.normal(size=(5, 6)) * 3).astype(dtype)
+    values = (rng.normal(size=(4, 6)) * 3).astype(dtype)
+    if dtype.startswith("float"):
+        host[1, 2], values[2, 3] = np.nan, np.nan
+    index = (np.array([[0], [0], [3], [1]]), np.arange(6)[None, :])  # rows 0 and 0 repeat
+    want = host.copy()
+    getattr(np, op).at(want, index, values)
+    be = ember.empty(0, device="cuda")._be
+    got = be.from_host(host)
+    be.accumulate_at(got, tuple(be.from_host(i) for i in index), be.from_host(values), op)
+    if op in ("maximum", "minimum") or dtype.startswith("int"):  # order-free: exact, float64 bits too
+        np.testing.assert_array_equal(be.to_host(got), want)  # (CuPy's maximum.at rounds float64 via float32)
+    else:  # repeated indices are applied in any order on the GPU (as in torch): rounding may differ
+        np.testing.assert_allclose(be.to_host(got), want, rtol={"float16": 2e-3, "float32": 1e-6}.get(dtype, 1e-13))
+
+
+@needs_gpu
+def test_gpu_frexp_and_nextafter_keep_subnormals():
+    for dtype in ("float32", "float64", "float16"):
+        x = np.array([0.0, -0.0, 1.0, -3.5, np.inf, -np.inf, np.nan, 1e-40, -1e-310, 6e-8], dtype=dtype)
+        m, e = ember.frexp(ember.tensor(x, device="cuda"))
+        want_m, want_e = np.frexp(x)
+        np.testing.assert_array_equal(m.cpu().numpy(), want_m)
+        np.testing.assert_array_equal(e.cpu().numpy(), want_e)
+    for dtype in ("float32", "float64"):
+        a = np.array([0.0, 0.0, -0.0, 1.0, 1.0, np.inf, 1e-45, -1e-45, np.nan, 2.0, 5e-324], dtype=dtype)
+        b = np.array([1.0, -1.0, 0.0, 2.0, 0.0, 0.0, 1.0, 0.0, 1.0, np.nan, -1.0], dtype=dtype)
+        got = ember.nextafter(ember.tensor(a, device="cuda"), ember.tensor(b, device="cuda")).cpu().numpy()
+        np.testing.assert_array_equal(got, np.nextafter(a, b))
+
+
+_SPIN = r"""
+extern "C" __global__ void ember_spin(unsigned long long ns) {
+    unsigned long long start, now;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
+    do {
+        __nanosleep(1000);
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
+    } while (now - start < ns);
+}
+"""
+
+
+@needs_gpu
+@pytest.mark.parametrize("workload", ["mlp", "lenet"])
+def test_gpu_training_step_never_waits_for_the_gpu(workload):
+    """A step queued behind a half-second kernel returns long before it: nothing in it waited for the GPU."""
+    import cupy
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import workloads
+
+    ember.set_default_device("cuda")
+    try:
+        step = getattr(workloads, workload)(ember)
+        step()  # compiles and loads the kernels (loading a module waits for the GPU)
+        step()  # the second step's own kernels (momentum buffers exist from here on)
+        ember.cuda.synchronize()
+        spin = cupy.RawKernel(_SPIN, "ember_spin")
+        spin((1,), (1,), (np.uint64(500_000_000),))
+        t0 = time.perf_counter()
+        step()
+        host = time.perf_counter() - t0
+        busy = not cupy.cuda.get_current_stream().done
+        ember.cuda.synchronize()
+    finally:
+        ember.set_default_device("cpu")
+    assert busy and host < 0.25, f"the step took {host:.3f} s on the host: it waited for the GPU"
+
+
+@needs_gpu
+def test_gpu_fused_kernels_compile():
+    from ember_cuda import _cross_entropy, _kernels, _rows
+
+    for module, source, names in (("rows", _kernels.SOURCE, ("softmax_rows", "layer_norm_rows")),
+                                  ("ce", _cross_entropy.SOURCE, ("ce_rows", "ce_total", "ce_grad"))):
+        for name in names:
+            for dtype in (np.float32, np.float64):
+                assert _rows.compiled(module, source, name, np.dtype(dtype)) is not None, (module, name)
+
+
+@needs_gpu
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+def test_gpu_fused_cross_entropy_matches_the_cpu(reduction, dtype):
+    import ember.nn.functional as F
+
+    rng = np.random.default_rng(0)
+    x = ember.tensor(rng.normal(size=(37, 300)) * 4, dtype=dtype)
+    x[3, :] = -float("inf")
+    x[3, 5] = 0.0
+    t = ember.tensor(rng.integers(0, 300, 37))
+    t[3] = 5  # the one finite logit of row 3
+    t[7] = -100  # ignored
+    outs, grads = [], []
+    for dev in ("cpu", "cuda"):
+        xi = x.to(dev).detach().requires_grad_()
+        loss = F.cross_entropy(xi, t.to(dev), reduction=reduction)
+        (loss * ember.arange(1, loss.numel() + 1, device=dev, dtype=dtype).reshape(loss.shape)).sum().backward()
+        outs.append(loss.detach().cpu().numpy())
+        grads.append(xi.grad.cpu().numpy())
+    tol = 1e-5 if dtype is ember.float32 else 1e-12
+    np.testing.assert_allclose(outs[1], outs[0], rtol=tol, atol=tol)
+    np.testing.assert_allclose(grads[1], grads[0], rtol=tol, atol=tol)
+    assert loss.grad_fn is not None and loss.grad_fn.name() == "NllLossBackward0"
+
+
+@needs_gpu
+@pytest.mark.parametrize("name, kwargs", [("SGD", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9}),
+                                          ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+                                          ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.3}),
+                                          ("Adam", {"lr": 0.01}), ("Adam", {"lr": 0.01, "amsgrad": True}),
+                                          ("AdamW", {"lr": 0.01})])
+def test_gpu_fused_optimizer_steps_match_the_cpu(name, kwargs):
+    rng = np.random.default_rng(0)
+    start = rng.normal(size=(64, 33))
+    finals = []
+    for dev in ("cpu", "cuda"):
+        p = ember.tensor(start, dtype=ember.float64, device=dev, requires_grad=True)
+        opt = getattr(ember.optim, name)([p], **kwargs)
+        for k in range(4):
+            opt.zero_grad()
+            ((p - k) ** 3).sum().backward()
+            opt.step()
+        finals.append(p.detach().cpu().numpy())
+    np.testing.assert_allclose(finals[1], finals[0], rtol=1e-12, atol=1e-12)
 
 
 @needs_gpu

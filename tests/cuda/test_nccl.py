@@ -26,8 +26,14 @@ def test_plugin_registers_nccl_for_cuda_tensors():
     assert dist.Backend("cpu:gloo,cuda:nccl") == "cpu:gloo,cuda:nccl"
 
 
+def _hide_cupy(monkeypatch):
+    """``import cupy`` (and any of its modules, already imported or not) raises ImportError."""
+    for name in [n for n in sys.modules if n == "cupy" or n.startswith("cupy.")] + ["cupy"]:
+        monkeypatch.setitem(sys.modules, name, None)
+
+
 def test_hook_registers_nccl_even_without_cupy(monkeypatch):
-    monkeypatch.setitem(sys.modules, "cupy", None)  # import cupy -> ImportError
+    _hide_cupy(monkeypatch)
     seen = []
 
     class Registry:
@@ -64,7 +70,7 @@ def test_is_nccl_available_follows_cupys_nccl(monkeypatch, nccl, expected):
 
 
 def test_without_nccl_the_backend_fails_clearly(monkeypatch):
-    monkeypatch.setitem(sys.modules, "cupy", None)
+    _hide_cupy(monkeypatch)
     with pytest.raises(RuntimeError, match="init_process_group: backend 'nccl' \\(registered by ember plugin 'cuda'\\) "
                                            "is not available here: ember_cuda._nccl.is_available\\(\\) is False"):
         dist.init_process_group("nccl")

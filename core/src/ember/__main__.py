@@ -78,10 +78,13 @@ def report():
 
 
 def _cupy_wheel():
-    for dist in ("cupy-cuda12x", "cupy-cuda11x"):
-        v = _version(dist)
-        if v != "not installed":
-            return f"{v} ({dist})"
+    """The installed CuPy distribution, whichever wheel it came from (cupy-cuda12x, cupy-cuda13x, ...)."""
+    from importlib import metadata
+
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"] or ""
+        if name.lower().startswith("cupy"):
+            return f"{dist.version} ({name})"
     return "not installed"
 
 

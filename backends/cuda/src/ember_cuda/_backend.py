@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 
 import cupy
+import cupyx
 import numpy
 
 from ember.backends import HostEngine, NumpyLikeBackend
 
+from . import _conv, _exact
 from ._kernels import KERNELS
 from ._random import CuPyEngine
 from ._streams import Event, Stream
@@ -41,6 +43,7 @@ class CUDABackend(NumpyLikeBackend):
     indexed = True
     returns_scalars = False  # CuPy reductions give 0-d arrays
     host_checks = False  # no data-dependent checks in ops: each would wait for the GPU (torch asserts on device)
+    conv_block = 1 << 26  # a convolution's stacked taps in one product per group (few large launches)
     kernels = KERNELS
     Stream = Stream
     Event = Event
@@ -94,12 +97,10 @@ class CUDABackend(NumpyLikeBackend):
     # --- memory --------------------------------------------------------------
     def _malloc(self, size):
         mem = self._pool.malloc(size)  # on the current device, whose pool counters we read
+        used = self._pool.used_bytes()
         peak = self._peaks[mem.device_id]
-        used, total = self._pool.used_bytes(), self._pool.total_bytes()
         if used > peak[0]:
             peak[0] = used
-        if total > peak[1]:
-            peak[1] = total
         return mem
 
     def memory_allocated(self, index):
@@ -120,6 +121,9 @@ class CUDABackend(NumpyLikeBackend):
         self._peaks[index] = [0, 0]
 
     def empty_cache(self):
+        for index in range(self._count):  # the pool only grows until now: its size is the reserved peak
+            peak = self._peaks[index]
+            peak[1] = max(peak[1], self.memory_reserved(index))
         self._pool.free_all_blocks()
         cupy.get_default_pinned_memory_pool().free_all_blocks()
 
@@ -173,12 +177,39 @@ class CUDABackend(NumpyLikeBackend):
         return out
 
     def accumulate_at(self, array, index, values, op="add"):
-        if op in ("add", "maximum", "minimum"):
-            getattr(cupy, op).at(array, index, values)
-        else:  # CuPy has no multiply.at: the portable host path
+        if op == "add":
+            cupy.add.at(array, index, values)
+        elif array.dtype in _exact.SCATTER_TYPES and array.flags.c_contiguous:
+            _exact.scatter_extreme(array, index, values, op)
+        else:  # bool, 8/16-bit types: the portable host path
             host = cupy.asnumpy(array)
             getattr(numpy, op).at(host, self._host_index(index), cupy.asnumpy(values) if hasattr(values, "shape") else values)
             array[...] = cupy.asarray(host)
+
+    def gather_taps(self, out, x, taps):
+        _conv.gather_taps(out, x, taps)
+
+    def add_taps(self, out, cols, starts):
+        _conv.add_taps(out, cols, starts)
+
+    def frexp(self, array):
+        return _exact.frexp(array)
+
+    def nextafter(self, a, b):
+        return _exact.nextafter(a, b)
+
+    def linalg(self, name, *arrays, **kwargs):
+        """CuPy's linalg, raising numpy's ``LinAlgError`` where cuSOLVER reports a failure (as torch does).
+
+        Checking the status waits for the GPU, as torch's linalg functions do (their ``_ex`` forms
+        report it instead). ``solve`` gets operands with broadcast batch dimensions, which CuPy requires.
+        """
+        if name == "solve" and arrays[1].ndim >= 2:
+            a, b = arrays
+            batch = numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            arrays = (cupy.broadcast_to(a, batch + a.shape[-2:]), cupy.broadcast_to(b, batch + b.shape[-2:]))
+        with cupyx.errstate(linalg="raise"):
+            return super().linalg(name, *arrays, **kwargs)
 
     def sliding_windows(self, x, window, step, dilation):
         nsp = len(window)

@@ -12,6 +12,9 @@ on the node what the op's backward reads, and leaves the backward to the op.
   weight and bias of the row's size: one block per row computes the statistics (mean with the
   op's rounding correction, biased variance), the normalised row and the affine output.
 
+- ``CrossEntropy`` (and its backward): ``_cross_entropy.py``.
+- ``optim.sgd``/``optim.adam``: the optimizers' updates, one kernel per parameter (``_optim.py``).
+
 Other cases take the op's forward. If the kernels cannot be compiled (no NVRTC), the ops'
 forwards are used from then on.
 """
@@ -23,6 +26,9 @@ import numpy
 from cupy._core import _routines_linalg as _blas
 
 import ember.backends
+
+from . import _cross_entropy, _optim
+from ._rows import THREADS, compiled, rows_fit
 
 _F32 = numpy.dtype(numpy.float32)
 _tf32_state = {"on": False, "default": None}
@@ -45,7 +51,6 @@ def _matrix_product(node, be, *args):
 
 
 # --- row kernels: softmax and layer norm ------------------------------------------------------
-_THREADS = 256  # a power of two: the tree reductions below halve it
 SOURCE = r"""
 template <typename T>
 __device__ T neg_inf();
@@ -152,36 +157,15 @@ extern "C" __global__ void layer_norm_rows_##T(const T* x, const T* w, const T* 
 ROW_KERNELS(float)
 ROW_KERNELS(double)
 """
-_TYPES = {numpy.dtype(numpy.float32): "float", numpy.dtype(numpy.float64): "double"}
-_module = {}  # "module" -> compiled RawModule, or None once compiling failed
-
-
-def _kernel(name, dtype):
-    """The compiled ``<name>_<type>`` kernel, or None when the row kernels cannot be compiled here."""
-    if "module" not in _module:
-        try:
-            _module["module"] = cupy.RawModule(code=SOURCE)
-            _module["module"].compile()
-        except Exception:  # no NVRTC or a compiler problem: the portable forwards stay correct
-            _module["module"] = None
-    mod = _module["module"]
-    return None if mod is None else mod.get_function(f"{name}_{_TYPES[dtype]}")
-
-
-def _rows_fit(a, n_axes):
-    """Whether the last ``n_axes`` axes of ``a`` form contiguous, non-empty rows of a supported dtype."""
-    return a.size > 0 and a.dtype in _TYPES and a.flags.c_contiguous and 0 < n_axes <= a.ndim
-
-
 def _softmax(log_out):
     def run(node, be, a, dim):
-        kernel = _kernel("softmax_rows", a.dtype) if dim == a.ndim - 1 and _rows_fit(a, 1) else None
+        kernel = compiled("rows", SOURCE, "softmax_rows", a.dtype) if dim == a.ndim - 1 and rows_fit(a, 1) else None
         if kernel is None:
             return type(node).forward(node, be, a, dim)
         node.dim = dim  # what the op's backward reads
         y = cupy.empty_like(a)
         n = a.shape[-1]
-        kernel((a.size // n,), (_THREADS,), (a, y, numpy.int64(n), numpy.int32(log_out)))
+        kernel((a.size // n,), (THREADS,), (a, y, numpy.int64(n), numpy.int32(log_out)))
         return y
 
     return run
@@ -193,9 +177,9 @@ def _layer_norm(node, be, x, w, b, dims, eps):
     for d in x.shape[x.ndim - k:]:
         n *= d
     row = x.shape[x.ndim - k:]
-    fits = (tuple(dims) == tuple(range(x.ndim - k, x.ndim)) and _rows_fit(x, k)
+    fits = (tuple(dims) == tuple(range(x.ndim - k, x.ndim)) and rows_fit(x, k)
             and all(p.size == n and p.shape[p.ndim - k:] == row and p.dtype == x.dtype for p in (w, b)))
-    kernel = _kernel("layer_norm_rows", x.dtype) if fits else None
+    kernel = compiled("rows", SOURCE, "layer_norm_rows", x.dtype) if fits else None
     if kernel is None:
         return type(node).forward(node, be, x, w, b, dims, eps)
     rows = x.size // n
@@ -203,7 +187,7 @@ def _layer_norm(node, be, x, w, b, dims, eps):
     w, b = cupy.ascontiguousarray(w), cupy.ascontiguousarray(b)
     y, xhat = cupy.empty_like(x), cupy.empty_like(x)
     mean, var, invstd = (cupy.empty(stat_shape, dtype=x.dtype) for _ in range(3))
-    kernel((rows,), (_THREADS,), (x, w, b, x.dtype.type(eps), numpy.int64(n), y, xhat, mean, var, invstd))
+    kernel((rows,), (THREADS,), (x, w, b, x.dtype.type(eps), numpy.int64(n), y, xhat, mean, var, invstd))
     node.dims, node.eps, node.xhat, node.invstd = dims, eps, xhat, invstd  # what the op's backward reads
     return y, mean, var
 
@@ -214,4 +198,7 @@ KERNELS = {
     "Softmax": _softmax(0),
     "LogSoftmax": _softmax(1),
     "NormAffine": _layer_norm,
+    "CrossEntropy": _cross_entropy.forward,
+    "CrossEntropy.backward": _cross_entropy.backward,
+    **_optim.KERNELS,
 }

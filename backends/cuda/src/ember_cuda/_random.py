@@ -45,7 +45,9 @@ class CuPyEngine:
             return out if out.dtype == nd else out.astype(nd)
 
     def uniform(self, shape, dtype, low=0.0, high=1.0):
-        return self._floats(lambda rs, d: rs.uniform(low, high, size=shape, dtype=d), dtype)
+        out = self._floats(lambda rs, d: rs.uniform(low, high, size=shape, dtype=d), dtype)
+        top = out.dtype.type(high)
+        return cupy.where(out == top, out.dtype.type(low), out)  # a value rounded up to ``high`` is ``low``, as in torch
 
     def normal(self, shape, dtype, mean=0.0, std=1.0):
         return self._floats(lambda rs, d: rs.normal(mean, std, size=shape, dtype=d), dtype)

@@ -449,7 +449,7 @@ def _sole_memory(a):
         return False  # counted before reading flags below: ``a.flags`` refers to ``a`` as well
     owner = a if base is None else base
     flags = getattr(owner, "flags", None)
-    return flags is not None and flags.owndata and flags.writeable and a.flags.writeable
+    return flags is not None and flags.owndata and getattr(flags, "writeable", True) and getattr(a.flags, "writeable", True)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

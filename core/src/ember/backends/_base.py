@@ -29,7 +29,7 @@ class Backend:
     Class attributes a subclass sets:
         xp: the array namespace (numpy, cupy, array_api_strict, ...).
         indexed: whether devices carry an index (``cuda:0``) or not (``cpu``).
-        kernels: op name -> faster forward implementation.
+        kernels: op name -> faster forward implementation (``"<Op>.backward"``: a faster backward, where the op asks).
 
     Example:
         >>> import numpy, ember
@@ -44,6 +44,7 @@ class Backend:
     returns_scalars = False  # the namespace returns scalars, not 0-d arrays, from some 0-d ops (numpy)
     host_checks = True  # reading a value back is cheap: ops may check data (index bounds) and pick fast paths by it
     cache_block = 0  # elements of a cache-sized piece for chains of in-place steps (optimizers); 0: whole arrays
+    conv_block = 1 << 18  # elements of the stacked-tap buffer a convolution fills per matrix product
     kernels: dict = {}
     device_type = None  # set by the registry when loaded
     plugin = None
@@ -255,6 +256,27 @@ class Backend:
     def view_as_complex(self, array):
         """Real ``(..., 2)`` pairs as a complex array: a copy here; numpy-like backends return a view."""
         return self.complex(array[..., 0], array[..., 1])
+
+    def gather_taps(self, out, x, taps):
+        """A convolution's stacked taps: ``out[:, :, k, :, :length] = x[:, :, :, phase, off:off + length]``
+        for each tap ``k = (phase, off, length)``, with ``x`` ``(b, groups, cg, S, P)`` and ``out``
+        ``(groups, cg, K, b, span)`` (a view; positions past a tap's length are left as they are)."""
+        xs = self.xp.permute_dims(x, (1, 2, 0, 3, 4))
+        for k, (phase, off, length) in enumerate(taps):
+            out[:, :, k, :, :length] = xs[:, :, :, phase, off:off + length]
+
+    def add_taps(self, out, cols, starts):
+        """The adjoint of :meth:`gather_taps` on flat rows: ``out[..., s:s + w] += cols[:, :, k, :w]`` for each
+        tap's start ``s`` (``w`` cut at the end of ``out``), with ``out`` ``(b, groups, size)`` and ``cols``
+        ``(b, groups, K, width)``."""
+        size, width = out.shape[-1], cols.shape[-1]
+        for k, start in enumerate(starts):
+            stop = min(start + width, size)
+            out[:, :, start:stop] += cols[:, :, k, :stop - start]
+
+    def nextafter(self, a, b):
+        """The next representable value after ``a`` towards ``b``, elementwise (same dtype)."""
+        return self.xp.nextafter(a, b)
 
     def frexp(self, array):
         """``(mantissa, exponent)`` with ``array == mantissa * 2**exponent``, ``0.5 <= |mantissa| < 1``; int32 exponent."""

@@ -39,8 +39,8 @@ class NumpyLikeBackend(Backend):
     def scatter_add(self, target, dim, index, src):
         xp = self.xp
         out = target.copy()
-        idx = list(xp.indices(index.shape, sparse=True))
-        idx[dim] = index
+        idx = [xp.reshape(xp.arange(n), (1,) * k + (n,) + (1,) * (index.ndim - k - 1)) for k, n in enumerate(index.shape)]
+        idx[dim] = index  # an open grid of the other axes (numpy's indices(sparse=True); CuPy has no sparse)
         xp.add.at(out, tuple(idx), src)
         return out
 

@@ -113,7 +113,10 @@ def _patch_points(functions):
 
 
 def _is_array(x):
-    return hasattr(type(x), "__array_namespace__") and hasattr(x, "shape") and not isinstance(x, (Tensor, numbers.Number))
+    """A backend's array (numpy, CuPy - which has no ``__array_namespace__`` - , array-API namespaces)."""
+    kind = type(x)
+    return ((hasattr(kind, "__array_namespace__") or hasattr(kind, "__dlpack__")) and hasattr(x, "shape")
+            and not isinstance(x, (Tensor, numbers.Number)))
 
 
 class Recorder:

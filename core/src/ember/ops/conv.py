@@ -176,10 +176,10 @@ def _stacked(geo):
 # The buffer is laid out (groups, cg, K, samples, span), so every chunk is one plain
 # matrix product per group whatever the number of positions per sample, with the
 # weight (o, cg, *kernel) itself as the matrix (groups, og, cg * K): no copy of it.
-def _chunks(geo):
-    """Sample ranges whose stacked taps fill a cache-sized buffer (about 2 MB of float32), and their size."""
+def _chunks(be, geo):
+    """Sample ranges whose stacked taps fill a buffer of ``be.conv_block`` elements (CPU: cache-sized), and their size."""
     per = len(geo.taps) * geo.groups * geo.cg * geo.span
-    step = max(1, min(geo.n, (1 << 18) // per))
+    step = max(1, min(geo.n, be.conv_block // per))
     return [(s, min(geo.n, s + step)) for s in range(0, geo.n, step)], step
 
 
@@ -191,7 +191,7 @@ def _stacked_taps(be, xg, geo, ones=False):
     inside the product (no pass over the output).
     """
     xp = be.xp
-    chunks, step = _chunks(geo)
+    chunks, step = _chunks(be, geo)
     rows = geo.cg * len(geo.taps)
     buf = None
     for s, e in chunks:
@@ -200,9 +200,7 @@ def _stacked_taps(be, xg, geo, ones=False):
             if ones:
                 buf[:, rows, :] = 1
             taps = xp.reshape(buf[:, :rows, :], (geo.groups, geo.cg, len(geo.taps), e - s, geo.span))
-        xs = xp.permute_dims(xg[s:e, ...], (1, 2, 0, 3, 4))  # (groups, cg, samples, S, P): a view
-        for k, (phase, off, length) in enumerate(geo.taps):
-            taps[:, :, k, :, :length] = xs[:, :, :, phase, off:off + length]
+        be.gather_taps(taps, xg[s:e, ...], geo.taps)
         yield s, e, buf
 
 
@@ -257,13 +255,10 @@ def correlate_t(be, gr, w, geo):
         flat = xp.zeros((n, g, size), dtype=gr.dtype)
         # the weight as (groups, K * cg, og), tap-major: each tap's block of a product is contiguous
         wt = xp.reshape(xp.permute_dims(xp.reshape(w, (g, geo.og, cg, K)), (0, 3, 2, 1)), (g, K * cg, geo.og))
-        for s, e in _chunks(geo)[0]:
+        for s, e in _chunks(be, geo)[0]:
             rows = xp.permute_dims(gr[:, :, s:e, :], (2, 0, 1, 3))  # (samples, groups, og, P): a view
             cols = xp.reshape(xp.matmul(wt, rows), (e - s, g, K, cg * P))
-            for k, (phase, off, _) in enumerate(geo.taps):
-                start = phase * cg * P + off
-                stop = min(start + cg * P, size)
-                flat[s:e, :, start:stop] += cols[:, :, k, :stop - start]
+            be.add_taps(flat[s:e, ...], cols, [phase * cg * P + off for phase, off, _ in geo.taps])
         return xp.permute_dims(xp.reshape(flat, (n, g, S, cg, P)), (0, 1, 3, 2, 4))
     out = xp.zeros((n, g, cg, S, P), dtype=gr.dtype)
     wtt = xp.permute_dims(taps_first(be, w, geo), (0, 1, 3, 2))

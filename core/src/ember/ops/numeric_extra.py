@@ -110,7 +110,7 @@ def _sample_dirichlet(input, generator=None):
 # --- floating-point representation ------------------------------------------------------------------------
 class NextAfter(Op):
     def forward(self, be, a, b):
-        return be.xp.nextafter(a, b)
+        return be.nextafter(a, b)
 
     def backward(self, g):
         raise RuntimeError("the derivative for 'nextafter' is not implemented.")

@@ -639,7 +639,7 @@ def _median_index(input, dim, skip_nan):
     xp, be = input._be.xp, input._be
     a = input._data
     n = a.shape[dim]
-    order = xp.argsort(a, axis=dim, stable=True)  # NaN sorts last
+    order = be.argsort(a, dim, stable=True)  # NaN sorts last
     nans = xp.sum(xp.astype(a != a, be.native_dtype(_dtype.int64)), axis=dim, keepdims=True)
     if skip_nan:
         k = xp.where(nans == n, xp.zeros_like(nans), (n - nans - 1) // 2)

@@ -10,6 +10,7 @@ from .optimizer import (
     full_state,
     lerp_,
     maximum_,
+    fused,
     pieces,
     reject_complex,
     step_counter,
@@ -76,6 +77,10 @@ class Adam(ElementwiseOptimizer):
             g = directed_grad(p, g, maximize, wd, lr if decoupled else None)
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             v_max = state["max_exp_avg_sq"]._data if amsgrad else v
+            kernel = fused(be, "adam")
+            if kernel and kernel(p._data, g, m, v, v_max if amsgrad else None, lr, beta1, beta2, eps, step):
+                touch(p)
+                continue
             for pp, gg, mm, vv, vm in pieces(be, p._data, g, m, v, v_max):
                 lerp_(be, mm, gg, 1 - beta1)
                 vv *= beta2

@@ -603,7 +603,8 @@ def step_counter(value=0.0):
         >>> ember.optim.optimizer.step_counter()
         tensor(0.)
     """
-    return tensor(value, dtype=scalar_dtype())
+    return tensor(value, dtype=scalar_dtype(), device="cpu")  # on the host whatever the default device, as torch's
+    # (reading a GPU counter back each step would wait for the GPU)
 
 
 def reject_complex(opt, p):
@@ -635,6 +636,20 @@ def directed_grad(p, g, maximize, weight_decay, decoupled_lr=None):
         else:
             g = g + weight_decay * p._data
     return g
+
+
+def fused(be, name):
+    """The backend's one-kernel form of the update ``name`` (``be.kernels["optim.<name>"]``), or None.
+
+    It takes the update's arrays and hyperparameters and returns False where it does not apply
+    (the caller then runs its portable update).
+
+    Example:
+        >>> import ember
+        >>> ember.optim.optimizer.fused(ember.zeros(1)._be, "sgd") is None  # the CPU backend has none
+        True
+    """
+    return be.kernels.get(f"optim.{name}") if be.kernels else None
 
 
 def pieces(be, *arrays):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import ElementwiseOptimizer, check_common, directed_grad, pieces, touch, wrap_like
+from .optimizer import ElementwiseOptimizer, check_common, directed_grad, fused, pieces, touch, wrap_like
 
 __all__ = ["SGD"]
 
@@ -58,13 +58,18 @@ class SGD(ElementwiseOptimizer):
         nesterov, maximize = group["nesterov"], group["maximize"]
         for p, g, state in items:
             g = directed_grad(p, g, maximize, wd)
+            kernel = fused(p._be, "sgd")
             if momentum == 0:
-                p._data -= lr * g
+                if not (kernel and kernel(p._data, g, None, lr, momentum, dampening, nesterov)):
+                    p._data -= lr * g
             else:
                 buf = state.get("momentum_buffer")
                 first = buf is None
                 if first:  # the buffer starts as the gradient (a real array even for 0-d numpy temporaries)
                     buf = state["momentum_buffer"] = wrap_like(p, p._be.xp.asarray(g, copy=True))
+                if not first and kernel and kernel(p._data, g, buf._data, lr, momentum, dampening, nesterov):
+                    touch(p)
+                    continue
                 for pp, gg, bb in pieces(p._be, p._data, g, buf._data):
                     if not first:
                         bb *= momentum

@@ -27,6 +27,7 @@ ARRAYS = {
     "Bt": _rng.uniform(0.2, 0.8, (2, 4, 3)).astype(np.float32),
     "S": np.sort(_rng.uniform(0.0, 1.0, (6,))).astype(np.float32),
     "I": np.array([[0, 1, 2, 0], [1, 0, 2, 1], [2, 2, 0, 1]], dtype=np.int64),
+    "U": np.array([[0, 1, 2, 0], [1, 0, 1, 2], [2, 2, 0, 1]], dtype=np.int64),  # no repeats down a column
     "J": np.array([2, 0, 1], dtype=np.int64),
     "N": np.array([3, 1, 4, 1, 5, 9, 2, 6], dtype=np.int64),
     "C": np.array([[True, False, True, False], [False, True, True, False], [True, True, False, False]]),
@@ -79,7 +80,7 @@ HAND = {
     "take": (("X", "I"), {}),
     "put": (("X", "J", "W"), {}),
     "gather": (("X", 1, "I"), {}),
-    "scatter": (("X", 0, "I", "Y"), {}),
+    "scatter": (("X", 0, "U", "Y"), {}),  # repeated indices: any of the values may land (torch), so none
     "scatter_add": (("X", 0, "I", "Y"), {}),
     "scatter_reduce": (("X", 0, "I", "Y", "sum"), {}),
     "take_along_dim": (("X", "I", 1), {}),
@@ -154,6 +155,17 @@ HAND = {
     "sign": (("R",), {}),
     "sgn": (("R",), {}),
 }
+
+def _svd_signs(out):
+    """``svd``'s ``(U, S, V)`` with each singular pair's sign fixed (the largest entry of U's column positive):
+    any sign is a valid answer, and devices pick differently. The gradients follow the same choice."""
+    u, s, v = out
+    sign = u.gather(-2, u.abs().argmax(dim=-2, keepdim=True)).sign()
+    return u * sign, s, v * sign
+
+
+# op name -> a function of its outputs that gives the answer every device must agree on
+CANONICAL = {"svd": _svd_signs}
 
 # probed in order; the first signature the CPU accepts becomes the sample
 CANDIDATES = [

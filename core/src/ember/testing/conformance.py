@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -219,6 +220,10 @@ def samples(ops=None):
     return out
 
 
+def _then(fn, after, *args, **kwargs):
+    return after(fn(*args, **kwargs))
+
+
 def run(device, ops=None, grads=True):
     """Check ``ops`` (default: all exported ops with a sample) on ``device``; a :class:`Report`."""
     report = Report(device)
@@ -226,8 +231,12 @@ def run(device, ops=None, grads=True):
         if sample is None:
             report.results.append(Result(name, "missing", "no sample accepted by the CPU"))
             continue
+        fn = _function(name)
+        canonical = _samples.CANONICAL.get(name)
+        if canonical is not None:
+            fn = functools.partial(_then, fn, canonical)
         try:
-            report.results.append(check(name, _function(name), sample, device, grads=grads))
+            report.results.append(check(name, fn, sample, device, grads=grads))
         except Exception as exc:  # the CPU reference itself failed: the sample is wrong, not the device
             report.results.append(Result(name, "missing", f"sample fails on the CPU: {type(exc).__name__}: {exc}"))
     return report

@@ -1,0 +1,37 @@
+"""Shared by the hand-written CUDA kernels: compiling them once, and which arrays they take.
+
+Each source is compiled with NVRTC the first time one of its kernels is asked for. If it cannot be
+compiled (no NVRTC, a compiler problem), :func:`compiled` warns once and gives None from then on,
+and the ops take their portable forwards, which stay correct.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import cupy
+import numpy
+
+THREADS = 256  # threads per block; a power of two: the tree reductions halve it
+TYPES = {numpy.dtype(numpy.float32): "float", numpy.dtype(numpy.float64): "double"}
+_modules = {}  # source name -> compiled RawModule, or None once compiling failed
+
+
+def compiled(module, source, name, dtype):
+    """The kernel ``<name>_<type>`` of ``source`` (compiled once as ``module``), or None where it cannot be."""
+    if module not in _modules:
+        try:
+            _modules[module] = cupy.RawModule(code=source)
+            _modules[module].compile()
+        except Exception as exc:  # no NVRTC or a compiler problem: the portable forwards stay correct
+            _modules[module] = None
+            warnings.warn(f"ember_cuda: the fused '{module}' kernels could not be compiled ({type(exc).__name__}: "
+                          f"{exc}); the ops they speed up run as separate array operations", RuntimeWarning,
+                          stacklevel=2)
+    mod = _modules[module]
+    return None if mod is None or dtype not in TYPES else mod.get_function(f"{name}_{TYPES[dtype]}")
+
+
+def rows_fit(a, n_axes):
+    """Whether the last ``n_axes`` axes of ``a`` form contiguous, non-empty rows of a supported dtype."""
+    return a.size > 0 and a.dtype in TYPES and a.flags.c_contiguous and 0 < n_axes <= a.ndim
