@@ -371,7 +371,21 @@ def test_gpu_conformance():
     assert not report.failures, report.table()
 
 
-def test_row_kernel_source_compiles_with_nvrtc():
+_EXACT_PROBE = r"""
+extern "C" __global__ void probe(float* f, double* d, int* e, int* i, long long* l) {
+    ember_frexp(f[0], f[1], e[0]);
+    ember_frexp(d[0], d[1], e[1]);
+    f[2] = ember_nextafter(f[0], f[1]);
+    d[2] = ember_nextafter(d[0], d[1]);
+    ember_update(f + 3, f[4], 0);
+    ember_update(d + 3, d[4], 2);
+    ember_update(i, i[1], 1);
+    ember_update(l, l[1], 0);
+}
+"""
+
+
+def _nvrtc():
     pytest.importorskip("cupy")
     try:
         from cupy_backends.cuda.libs import nvrtc
@@ -379,13 +393,29 @@ def test_row_kernel_source_compiles_with_nvrtc():
         nvrtc.getVersion()
     except Exception as exc:
         pytest.skip(f"NVRTC is not available here: {exc}")
-    from ember_cuda._kernels import SOURCE
+    return nvrtc
 
-    prog = nvrtc.createProgram(SOURCE, "rows.cu", [], [])
-    nvrtc.compileProgram(prog, ["-arch=compute_80"])
+
+@pytest.mark.parametrize("which", ["rows", "cross_entropy", "exact"])
+def test_kernel_sources_compile_with_nvrtc(which):
+    """The hand-written CUDA sources compile (NVRTC needs no GPU), and define the kernels the backend asks for."""
+    nvrtc = _nvrtc()
+    from ember_cuda import _cross_entropy, _exact, _kernels
+
+    source, names = {
+        "rows": (_kernels.SOURCE, [b"softmax_rows", b"layer_norm_rows"]),
+        "cross_entropy": (_cross_entropy.SOURCE, [b"ce_rows", b"ce_total", b"ce_grad"]),
+        "exact": (_exact._BITS + _exact._SCATTER + _EXACT_PROBE, [b"probe"]),
+    }[which]
+    prog = nvrtc.createProgram(source, f"{which}.cu", [], [])
+    try:
+        nvrtc.compileProgram(prog, ["-arch=compute_80", "-ftz=true"])
+    except Exception:
+        raise AssertionError(nvrtc.getProgramLog(prog)) from None
     ptx = nvrtc.getPTX(prog)
-    for name in (b"softmax_rows_float", b"softmax_rows_double", b"layer_norm_rows_float", b"layer_norm_rows_double"):
-        assert name in ptx
+    for name in names:
+        for suffix in ((b"_float", b"_double") if which != "exact" else (b"",)):
+            assert name + suffix in ptx
 
 
 @needs_gpu

@@ -15,15 +15,9 @@ from __future__ import annotations
 import cupy
 import numpy
 
-from ._rows import THREADS, compiled, rows_fit
+from ._rows import REDUCE, THREADS, compiled, rows_fit
 
-SOURCE = r"""
-template <typename T>
-__device__ T ce_max_nan(T a, T b) { return (b > a || b != b) ? b : a; }
-template <typename T> __device__ T ce_neg_inf();
-template <> __device__ float ce_neg_inf<float>() { return __int_as_float(0xff800000); }
-template <> __device__ double ce_neg_inf<double>() { return __longlong_as_double(0xfff0000000000000ULL); }
-
+SOURCE = REDUCE + r"""
 template <typename T>
 __device__ void ce_rows(const T* x, const long long* target, long long C, long long ignore,
                         T* probs, T* loss, T* counted, long long* safe) {
@@ -33,34 +27,21 @@ __device__ void ce_rows(const T* x, const long long* target, long long C, long l
     T* pr = probs + row * C;
     int tid = threadIdx.x;
 
-    T m = ce_neg_inf<T>();
-    for (long long j = tid; j < C; j += blockDim.x) m = ce_max_nan(m, xr[j]);
-    buf[tid] = m;
-    __syncthreads();
-    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (tid < s) buf[tid] = ce_max_nan(buf[tid], buf[tid + s]);
-        __syncthreads();
-    }
-    m = buf[0];
-    __syncthreads();
+    T m = neg_inf<T>();
+    for (long long j = tid; j < C; j += blockDim.x) m = max_nan(m, xr[j]);
+    m = block_max(m, buf);
     if (!isfinite(m)) m = 0;
 
     T total = 0;
     for (long long j = tid; j < C; j += blockDim.x) total += exp(xr[j] - m);
-    buf[tid] = total;
-    __syncthreads();
-    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (tid < s) buf[tid] += buf[tid + s];
-        __syncthreads();
-    }
-    total = buf[0];
+    total = block_sum(total, buf);
     for (long long j = tid; j < C; j += blockDim.x) pr[j] = exp(xr[j] - m) / total;
     if (tid == 0) {
         long long t = target[row];
         bool valid = t != ignore;
         long long s = valid ? t : 0;
         T w = valid ? (T)1 : (T)0;
-        T picked = (s >= 0 && s < C) ? (xr[s] - m) - log(total) : ce_neg_inf<T>() - ce_neg_inf<T>();  // NaN
+        T picked = (s >= 0 && s < C) ? (xr[s] - m) - log(total) : neg_inf<T>() - neg_inf<T>();  // NaN out of range
         loss[row] = ((T)0 - picked) * w;  // 0 - picked: a zero loss is +0, as in torch
         counted[row] = w;
         safe[row] = s;
@@ -69,21 +50,14 @@ __device__ void ce_rows(const T* x, const long long* target, long long C, long l
 
 template <typename T>
 __device__ void ce_total(const T* loss, const T* counted, long long n, int mean, T* out, T* denom) {
-    __shared__ T lb[256];
-    __shared__ T cb[256];
-    int tid = threadIdx.x;
+    __shared__ T buf[256];
     T l = 0, c = 0;
-    for (long long i = tid; i < n; i += blockDim.x) { l += loss[i]; c += counted[i]; }
-    lb[tid] = l;
-    cb[tid] = c;
-    __syncthreads();
-    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (tid < s) { lb[tid] += lb[tid + s]; cb[tid] += cb[tid + s]; }
-        __syncthreads();
-    }
-    if (tid == 0) {
-        denom[0] = cb[0];
-        out[0] = mean ? lb[0] / cb[0] : lb[0];
+    for (long long i = threadIdx.x; i < n; i += blockDim.x) { l += loss[i]; c += counted[i]; }
+    l = block_sum(l, buf);
+    c = block_sum(c, buf);
+    if (threadIdx.x == 0) {
+        denom[0] = c;
+        out[0] = mean ? l / c : l;
     }
 }
 

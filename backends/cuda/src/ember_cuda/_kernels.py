@@ -28,7 +28,7 @@ from cupy._core import _routines_linalg as _blas
 import ember.backends
 
 from . import _cross_entropy, _optim
-from ._rows import THREADS, compiled, rows_fit
+from ._rows import REDUCE, THREADS, compiled, rows_fit
 
 _F32 = numpy.dtype(numpy.float32)
 _tf32_state = {"on": False, "default": None}
@@ -51,15 +51,7 @@ def _matrix_product(node, be, *args):
 
 
 # --- row kernels: softmax and layer norm ------------------------------------------------------
-SOURCE = r"""
-template <typename T>
-__device__ T neg_inf();
-template <> __device__ float neg_inf<float>() { return __int_as_float(0xff800000); }
-template <> __device__ double neg_inf<double>() { return __longlong_as_double(0xfff0000000000000ULL); }
-
-template <typename T>
-__device__ T max_nan(T a, T b) { return (b > a || b != b) ? b : a; }  // NaN wins, as the array max
-
+SOURCE = REDUCE + r"""
 template <typename T>
 __device__ void softmax_rows(const T* x, T* y, long long n, int log_out) {
     __shared__ T buf[256];
@@ -69,25 +61,12 @@ __device__ void softmax_rows(const T* x, T* y, long long n, int log_out) {
 
     T m = neg_inf<T>();
     for (long long j = tid; j < n; j += blockDim.x) m = max_nan(m, xr[j]);
-    buf[tid] = m;
-    __syncthreads();
-    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (tid < s) buf[tid] = max_nan(buf[tid], buf[tid + s]);
-        __syncthreads();
-    }
-    m = buf[0];
-    __syncthreads();
+    m = block_max(m, buf);
     if (!isfinite(m)) m = 0;  // an all -inf row stays -inf (not NaN) in the shifted values
 
     T total = 0;
     for (long long j = tid; j < n; j += blockDim.x) total += exp(xr[j] - m);
-    buf[tid] = total;
-    __syncthreads();
-    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (tid < s) buf[tid] += buf[tid + s];
-        __syncthreads();
-    }
-    total = buf[0];
+    total = block_sum(total, buf);
 
     if (log_out) {
         T log_total = log(total);
@@ -95,20 +74,6 @@ __device__ void softmax_rows(const T* x, T* y, long long n, int log_out) {
     } else {
         for (long long j = tid; j < n; j += blockDim.x) yr[j] = exp(xr[j] - m) / total;
     }
-}
-
-template <typename T>
-__device__ T block_sum(T v, T* buf) {
-    int tid = threadIdx.x;
-    buf[tid] = v;
-    __syncthreads();
-    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (tid < s) buf[tid] += buf[tid + s];
-        __syncthreads();
-    }
-    T total = buf[0];
-    __syncthreads();  // buf is reused by the next sum
-    return total;
 }
 
 template <typename T>

@@ -12,7 +12,46 @@ import warnings
 import cupy
 import numpy
 
-THREADS = 256  # threads per block; a power of two: the tree reductions halve it
+THREADS = 256  # threads per block at most; a power of two: the tree reductions halve it
+
+# device helpers shared by the row kernels: one block reduces its threads' values through ``buf``
+# (``__shared__ T buf[256]``); every thread gets the result, and ``buf`` is free again on return
+REDUCE = r"""
+template <typename T> __device__ T neg_inf();
+template <> __device__ float neg_inf<float>() { return __int_as_float(0xff800000); }
+template <> __device__ double neg_inf<double>() { return __longlong_as_double(0xfff0000000000000ULL); }
+
+template <typename T>
+__device__ T max_nan(T a, T b) { return (b > a || b != b) ? b : a; }  // NaN wins, as the array max
+
+template <typename T>
+__device__ T block_max(T v, T* buf) {
+    int tid = threadIdx.x;
+    buf[tid] = v;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (tid < s) buf[tid] = max_nan(buf[tid], buf[tid + s]);
+        __syncthreads();
+    }
+    T m = buf[0];
+    __syncthreads();
+    return m;
+}
+
+template <typename T>
+__device__ T block_sum(T v, T* buf) {
+    int tid = threadIdx.x;
+    buf[tid] = v;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (tid < s) buf[tid] += buf[tid + s];
+        __syncthreads();
+    }
+    T total = buf[0];
+    __syncthreads();
+    return total;
+}
+"""
 TYPES = {numpy.dtype(numpy.float32): "float", numpy.dtype(numpy.float64): "double"}
 _modules = {}  # source name -> compiled RawModule, or None once compiling failed
 
