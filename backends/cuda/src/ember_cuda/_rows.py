@@ -24,33 +24,24 @@ template <> __device__ double neg_inf<double>() { return __longlong_as_double(0x
 template <typename T>
 __device__ T max_nan(T a, T b) { return (b > a || b != b) ? b : a; }  // NaN wins, as the array max
 
-template <typename T>
-__device__ T block_max(T v, T* buf) {
-    int tid = threadIdx.x;
-    buf[tid] = v;
-    __syncthreads();
-    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (tid < s) buf[tid] = max_nan(buf[tid], buf[tid + s]);
-        __syncthreads();
-    }
-    T m = buf[0];
-    __syncthreads();
-    return m;
-}
+struct MaxNan { template <typename T> __device__ T operator()(T a, T b) const { return max_nan(a, b); } };
+struct Plus { template <typename T> __device__ T operator()(T a, T b) const { return a + b; } };
 
-template <typename T>
-__device__ T block_sum(T v, T* buf) {
+template <typename T, typename Op>
+__device__ T block_reduce(T v, T* buf, Op op) {
     int tid = threadIdx.x;
     buf[tid] = v;
     __syncthreads();
     for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (tid < s) buf[tid] += buf[tid + s];
+        if (tid < s) buf[tid] = op(buf[tid], buf[tid + s]);
         __syncthreads();
     }
-    T total = buf[0];
+    T out = buf[0];
     __syncthreads();
-    return total;
+    return out;
 }
+template <typename T> __device__ T block_max(T v, T* buf) { return block_reduce(v, buf, MaxNan()); }
+template <typename T> __device__ T block_sum(T v, T* buf) { return block_reduce(v, buf, Plus()); }
 """
 TYPES = {numpy.dtype(numpy.float32): "float", numpy.dtype(numpy.float64): "double"}
 _modules = {}  # source name -> compiled RawModule, or None once compiling failed
