@@ -505,3 +505,20 @@ def test_complex_abs_has_a_second_derivative():
         d_re = (objective(np.array(zs) + step) - objective(np.array(zs) - step)) / (2 * eps)
         d_im = (objective(np.array(zs) + 1j * step) - objective(np.array(zs) - 1j * step)) / (2 * eps)
         np.testing.assert_allclose([gg[k].real.item(), gg[k].imag.item()], [d_re, d_im], rtol=1e-6, atol=1e-8)
+
+
+def test_sigmoid_rounds_like_torchs_kernel(device):
+    """``1 / (1 + exp(-x))``: 0 where exp(-x) overflows (float32 below -88.72), float16 through float32."""
+    x = ember.tensor([-100.0, -88.0, 0.0, 30.0, float("inf"), -float("inf")], device=device)
+    got = ember.sigmoid(x).cpu().numpy()
+    with np.errstate(over="ignore"):
+        want = (1 / (1 + np.exp(-x.cpu().numpy()))).astype(np.float32)
+    np.testing.assert_array_equal(got, want)
+    assert got[0] == 0.0 and got[1] > 0.0
+    assert ember.sigmoid(ember.tensor([-100.0], dtype=ember.float64, device=device)).item() == 1 / (1 + math.exp(100))
+    try:
+        half = ember.tensor([-11.5, 2.0], dtype=ember.float16, device=device)
+    except TypeError:
+        return  # no float16 on this device
+    want = (1 / (1 + np.exp(np.array([11.5, -2.0], dtype=np.float32)))).astype(np.float16)
+    np.testing.assert_array_equal(ember.sigmoid(half).cpu().numpy(), want)  # not 0: exp(11.5) fits in float32

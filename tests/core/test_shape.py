@@ -202,3 +202,14 @@ def test_view_needs_compatible_strides(device):
     v = x[::2].view(2, 2, 2)  # rows 0 and 2 split in halves: still a view of x
     v.mul_(0)
     assert x[0].tolist() == [0.0, 0.0, 0.0, 0.0] and x[1].tolist() == [4.0, 5.0, 6.0, 7.0]
+
+
+def test_shape_functions_take_torchs_keywords(device):
+    x = ember.arange(6.0, device=device)
+    assert x.reshape(shape=(2, 3)).shape == (2, 3) and ember.reshape(x, shape=(3, 2)).shape == (3, 2)
+    assert x.view(size=(3, 2)).shape == (3, 2)
+    m = x.reshape(2, 3)
+    assert m.permute(dims=(1, 0)).tolist() == m.t().tolist() == ember.permute(m, dims=[1, 0]).tolist()
+    assert ember.flip(m, dims=[1]).tolist() == [[2.0, 1.0, 0.0], [5.0, 4.0, 3.0]] == m.flip(dims=(1,)).tolist()
+    assert m[:1].expand(size=(2, 3)).tolist() == [[0.0, 1.0, 2.0]] * 2
+    assert ember.tensor([1, 2], device=device).repeat(repeats=(2,)).tolist() == [1, 2, 1, 2]

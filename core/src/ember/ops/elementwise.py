@@ -691,8 +691,19 @@ def _exp2(xp, a):
 
 
 def _sigmoid(xp, a):
-    e = xp.exp(-xp.abs(a))  # split by sign so exp never overflows
-    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+    """``1 / (1 + exp(-a))``, rounded as torch's kernel rounds it: 0 where ``exp(-a)`` overflows (float32
+    below -88.72), without the overflow warning; float16 is computed in float32 and rounded once, as torch
+    does; other types (complex, bfloat16) take the formula as it is."""
+    half = getattr(xp, "float16", None)
+    if half is not None and a.dtype == half:
+        return xp.astype(_sigmoid(xp, xp.astype(a, xp.float32)), half)
+    if a.dtype not in (xp.float32, xp.float64):
+        return 1 / (1 + xp.exp(-a))
+    neg = -a
+    limit = math.log(float(xp.finfo(a.dtype).max))
+    over = neg > limit
+    zero = xp.zeros((), dtype=a.dtype)
+    return xp.where(over, zero, 1 / (1 + xp.exp(xp.where(over, zero, neg))))
 
 
 _LN2, _LN10 = math.log(2), math.log(10)

@@ -142,7 +142,7 @@ def _dims_arg(dims):
 
 
 @export()
-def flip(input, *dims):
+def flip(input, *dims_args, dims=None):
     """Reverse the order of elements along ``dims`` (a copy).
 
     Example:
@@ -150,7 +150,7 @@ def flip(input, *dims):
         >>> ember.tensor([[1, 2], [3, 4]]).flip(0, 1).tolist()
         [[4, 3], [2, 1]]
     """
-    dims = _dims_arg(dims)
+    dims = _dims_arg(dims_args if dims is None else (dims,))
     axes = tuple(wrap_dim(d, input.ndim, "flip") for d in dims)
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"dims has duplicates, original flip dims size={len(dims)}, but unique flip dims size={len(set(axes))}")
@@ -260,7 +260,7 @@ class Tile(Op):
 
 
 @export(function=False)
-def repeat(self, *sizes):
+def repeat(self, *sizes, repeats=None):
     """Tile the tensor ``sizes[i]`` times along each dimension (new leading dimensions allowed).
 
     Example:
@@ -268,7 +268,7 @@ def repeat(self, *sizes):
         >>> ember.tensor([1, 2]).repeat(2, 2).tolist()
         [[1, 2, 1, 2], [1, 2, 1, 2]]
     """
-    reps = _dims_arg(sizes)
+    reps = _dims_arg(sizes if repeats is None else (repeats,))
     if len(reps) < self.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     if any(r < 0 for r in reps):

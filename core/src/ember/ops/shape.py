@@ -94,7 +94,7 @@ def _shape_args(shape):
 
 
 @export()
-def reshape(input, *shape):
+def reshape(input, *shape_args, shape=None):
     """The same data with a new shape (one dimension may be -1).
 
     Example:
@@ -102,14 +102,14 @@ def reshape(input, *shape):
         >>> ember.arange(6).reshape(2, -1).shape
         ember.Size([2, 3])
     """
-    shape = _infer_shape(_shape_args(shape), input.numel(), "reshape")
+    shape = _infer_shape(_shape_args(shape_args if shape is None else (shape,)), input.numel(), "reshape")
     if shape == input._data.shape:
         return input if input.grad_fn is None and not input.requires_grad else apply(Reshape, (input,), shape)
     return apply(Reshape, (input,), shape)
 
 
 @export(function=False)
-def view(self, *shape):
+def view(self, *shape, size=None, dtype=None):
     """A view with a new shape (or a reinterpretation as another dtype of the same size).
 
     Example:
@@ -117,6 +117,8 @@ def view(self, *shape):
         >>> ember.arange(4).view(2, 2).tolist()
         [[0, 1], [2, 3]]
     """
+    if size is not None or dtype is not None:  # torch's keyword forms: view(size=...), view(dtype=...)
+        shape = (size if dtype is None else dtype,)
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
         if shape[0].itemsize != self.dtype.itemsize:
             raise RuntimeError("view(dtype): only dtypes of the same size are supported")
@@ -157,7 +159,7 @@ def reshape_as(self, other):
 
 
 @export()
-def permute(input, *dims):
+def permute(input, *dims_args, dims=None):
     """Reorder the dimensions.
 
     Example:
@@ -165,7 +167,7 @@ def permute(input, *dims):
         >>> ember.zeros(2, 3, 4).permute(2, 0, 1).shape
         ember.Size([4, 2, 3])
     """
-    dims = _shape_args(dims)
+    dims = _shape_args(dims_args if dims is None else (dims,))
     nd = input.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal to len(dims) = {len(dims)}")
@@ -231,7 +233,7 @@ Tensor.mH = property(lambda self: _mT(self).conj() if self.is_complex() else _mT
 
 
 @export()
-def expand(input, *sizes):
+def expand(input, *sizes, size=None):
     """Broadcast singleton dimensions to a larger size without copying (-1 keeps a size).
 
     Example:
@@ -239,7 +241,7 @@ def expand(input, *sizes):
         >>> ember.tensor([[1], [2]]).expand(2, 3).tolist()
         [[1, 1, 1], [2, 2, 2]]
     """
-    sizes = _shape_args(sizes)
+    sizes = _shape_args(sizes if size is None else (size,))
     shape = input.shape
     if len(sizes) < len(shape):
         raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({len(shape)})")
