@@ -354,3 +354,8 @@ if __name__ == "__main__":  # python tests/core/test_api_coverage.py  (needs tor
     for _area in SWEEP_AREAS:
         _names = missing_names(_torch, _area)
         print(f"== torch.{_area or '<top>'}: {len(_names)} missing\n{' '.join(_names)}\n")
+
+
+def test_renorm_needs_two_dimensions_like_torch():
+    with pytest.raises(RuntimeError, match="renorm: input needs at least 2 dimensions, got 1 dimensions"):
+        ember.renorm(ember.tensor([3.0, 4.0]), 2, 0, 1.0)

@@ -517,6 +517,8 @@ def renorm(input, p, dim, maxnorm):
         tensor([[0.7071, 0.7071],
                 [0.6000, 0.8000]])
     """
+    if input.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
     dim = wrap_dim(dim, input.ndim, "renorm")
     others = tuple(d for d in range(input.ndim) if d != dim)
     norms = _lazy("ember.linalg").vector_norm(input, p, dim=others, keepdim=True)
