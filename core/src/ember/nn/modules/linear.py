@@ -66,16 +66,17 @@ class Linear(Module):
     def forward(self, input):
         try:
             return F.linear(input, self.weight, self.bias)
-        except RuntimeError:
-            problem = self._diagnose(input)
+        except RuntimeError as exc:
+            problem = self._diagnose(input, exc)
             if problem is None:
                 raise
             raise problem from None
 
-    def _diagnose(self, input):
-        """A clearer error naming this layer for a bad input (None: the failure is elsewhere)."""
+    def _diagnose(self, input, exc):
+        """A clearer error naming this layer for a bad input, ending with torch's message (None: the failure is elsewhere)."""
         if input.ndim == 0 or input.shape[-1] != self.in_features:
-            return self._error(f"expected input with {self.in_features} features (in_features), got shape {tuple(input.shape)}")
+            return self._error(f"expected input with {self.in_features} features (in_features), got shape "
+                               f"{tuple(input.shape)}: {exc}")
         if input.dtype is not self.weight.dtype:
             return self._error(f"got input of dtype {input.dtype} but its weight is {self.weight.dtype}: "
                                f"convert one of them, e.g. model.to({input.dtype})")
