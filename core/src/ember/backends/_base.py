@@ -260,7 +260,16 @@ class Backend:
     def gather_taps(self, out, x, taps):
         """A convolution's stacked taps: ``out[:, :, k, :, :length] = x[:, :, :, phase, off:off + length]``
         for each tap ``k = (phase, off, length)``, with ``x`` ``(b, groups, cg, S, P)`` and ``out``
-        ``(groups, cg, K, b, span)`` (a view; positions past a tap's length are left as they are)."""
+        ``(groups, cg, K, b, span)`` (a view; positions past a tap's length are left as they are).
+
+        Example:
+            >>> import numpy, ember
+            >>> out = numpy.zeros((1, 1, 2, 1, 3))
+            >>> ember.zeros(1)._be.gather_taps(out, numpy.arange(4.0).reshape(1, 1, 1, 1, 4), [(0, 0, 3), (0, 1, 3)])
+            >>> out[0, 0, :, 0]
+            array([[0., 1., 2.],
+                   [1., 2., 3.]])
+        """
         xs = self.xp.permute_dims(x, (1, 2, 0, 3, 4))
         for k, (phase, off, length) in enumerate(taps):
             out[:, :, k, :, :length] = xs[:, :, :, phase, off:off + length]
@@ -268,14 +277,28 @@ class Backend:
     def add_taps(self, out, cols, starts):
         """The adjoint of :meth:`gather_taps` on flat rows: ``out[..., s:s + w] += cols[:, :, k, :w]`` for each
         tap's start ``s`` (``w`` cut at the end of ``out``), with ``out`` ``(b, groups, size)`` and ``cols``
-        ``(b, groups, K, width)``."""
+        ``(b, groups, K, width)``.
+
+        Example:
+            >>> import numpy, ember
+            >>> out = numpy.zeros((1, 1, 4))
+            >>> ember.zeros(1)._be.add_taps(out, numpy.ones((1, 1, 2, 3)), [0, 1])
+            >>> out
+            array([[[1., 2., 2., 1.]]])
+        """
         size, width = out.shape[-1], cols.shape[-1]
         for k, start in enumerate(starts):
             stop = min(start + width, size)
             out[:, :, start:stop] += cols[:, :, k, :stop - start]
 
     def nextafter(self, a, b):
-        """The next representable value after ``a`` towards ``b``, elementwise (same dtype)."""
+        """The next representable value after ``a`` towards ``b``, elementwise (same dtype).
+
+        Example:
+            >>> import numpy, ember
+            >>> ember.zeros(1)._be.nextafter(numpy.float32([1.0]), numpy.float32([2.0])) - 1
+            array([1.1920929e-07], dtype=float32)
+        """
         return self.xp.nextafter(a, b)
 
     def frexp(self, array):
