@@ -20,7 +20,8 @@ import itertools
 import math
 
 from .._dtype import scalar_name
-from .._tensor import apply
+from .._tensor import _make, apply
+from ..autograd import _state
 from ..autograd.node import Op
 from ._registry import export
 from .. import _autocast
@@ -127,21 +128,21 @@ def from_grid(be, buf, geo):
 
 
 def out_to_rows(be, y, geo):
-    """An output-shaped gradient ``(n, o, *out)`` on the grid, grouped for the products:
-    ``(groups, og, n, P)``, zeros at every grid position that is not an output (one copy, shared by
-    both gradients; the weight gradient reads the first ``span`` positions of each sample)."""
+    """An output-shaped gradient ``(n, o, *out)`` on the grid as ``(groups, og, n, P)``, zeros at every grid
+    position that is not an output (the per-tap adjoints read the first ``span`` positions of each sample)."""
     xp = be.xp
     n, g, og = geo.n, geo.groups, geo.og
-    nd = len(geo.out_sp)
     buf = xp.zeros((g, og, n) + geo.grid, dtype=y.dtype)
-    y = xp.permute_dims(xp.reshape(y, (n, g, og) + geo.out_sp), (1, 2, 0) + tuple(range(3, 3 + nd)))
-    buf[(slice(None),) * 3 + tuple(slice(0, o) for o in geo.out_sp)] = y
+    _put_rows(be, buf, y, geo)
     return xp.reshape(buf, (g, og, n, geo.grid_size))
 
 
-def _sample_major(be, gr, span):
-    """The first ``span`` positions of gradient rows ``(groups, og, n, P)`` as ``(n, groups, og, span)``: a view."""
-    return be.xp.permute_dims(gr[..., :span], (2, 0, 1, 3))
+def _put_rows(be, buf, y, geo):
+    """Write the outputs ``y`` ``(b, o, *out)`` into their places in grid rows ``buf`` ``(groups, og, b, *grid)``."""
+    xp = be.xp
+    nd = len(geo.out_sp)
+    y = xp.permute_dims(xp.reshape(y, (y.shape[0], geo.groups, geo.og) + geo.out_sp), (1, 2, 0) + tuple(range(3, 3 + nd)))
+    buf[(slice(None),) * 3 + tuple(slice(0, o) for o in geo.out_sp)] = y
 
 
 def grid_to_out(be, rows, geo):
@@ -204,12 +205,6 @@ def _stacked_taps(be, xg, geo, ones=False):
         yield s, e, buf
 
 
-def _rows_of(be, gr, s, e, span):
-    """Gradient rows of samples ``s:e`` as one matrix per group ``(groups, og, (e - s) * span)`` (a view for one sample)."""
-    g, og = gr.shape[:2]
-    return be.xp.reshape(gr[:, :, s:e, :span], (g, og, (e - s) * span))
-
-
 def _weight_matrix(be, w, geo):
     """The weight ``(o, cg, *k)`` as one matrix per group ``(groups, og, cg * K)``: a view."""
     return be.xp.reshape(w, (geo.groups, geo.og, geo.cg * len(geo.taps)))
@@ -239,62 +234,93 @@ def correlate(be, xg, w, geo, bias=None):
     return y if bias is None else y + xp.reshape(bias, (geo.groups * geo.og,) + (1,) * len(geo.out_sp))
 
 
-def correlate_t(be, gr, w, geo):
-    """The adjoint of :func:`correlate` in ``x``, from gradient rows: scatter each tap back, ``(n, groups, cg, S, P)``.
+def correlate_adjoints(be, y, geo, w=None, xg=None, bias=False):
+    """The adjoints of :func:`correlate` from its output gradient ``y`` ``(n, o, *out)``: the input gradient on the
+    grid ``(n, groups, cg, S, P)`` if the weight ``w`` is given, the weight gradient ``(o, cg, *k)`` if the grid
+    input ``xg`` is given, and the bias gradient ``(o,)`` if ``bias`` (None for each one not asked for).
 
-    Stacked taps: one product per chunk gives every tap's contribution over whole grid rows of
-    all channels, ``(K, cg * P)`` per sample and group. The result is accumulated phase-major,
-    ``(S, cg, P)``, so each tap adds one contiguous run at a flat offset: a contribution that
-    runs past a channel's row end lands in the next channel's first positions, but there it is
-    zero (it comes from grid positions that are not outputs, whose gradient rows are zero).
+    Stacked taps: one pass over chunks of samples. Each chunk's gradient is laid on grid rows
+    ``(groups, og, b, P)`` once (zeros where no output lies) and feeds both products while it is in
+    cache. The input gradient: one product gives every tap's contribution over whole grid rows of all
+    channels, ``(K, cg * P)`` per sample and group, accumulated phase-major ``(S, cg, P)`` so that each
+    tap adds one contiguous run at a flat offset (a run past a channel's row end lands in the next
+    channel's first positions, but there it is zero: it comes from grid positions that are not
+    outputs). The weight gradient contracts the stacked taps with the rows; a row of ones among the
+    taps gives the bias gradient in the same product.
     """
+    if not _stacked(geo):
+        return _adjoints_per_tap(be, y, geo, w, xg, bias)
     xp = be.xp
-    n, g, cg, K, P, S = geo.n, geo.groups, geo.cg, len(geo.taps), geo.grid_size, geo.n_phases
-    if _stacked(geo):
-        size = S * cg * P
-        flat = xp.zeros((n, g, size), dtype=gr.dtype)
+    n, g, cg, og, K, P, S = geo.n, geo.groups, geo.cg, geo.og, len(geo.taps), geo.grid_size, geo.n_phases
+    dx = dw = db = None
+    if w is not None:
+        dx = xp.zeros((n, g, S * cg * P), dtype=y.dtype)
         # the weight as (groups, K * cg, og), tap-major: each tap's block of a product is contiguous
-        wt = xp.reshape(xp.permute_dims(xp.reshape(w, (g, geo.og, cg, K)), (0, 3, 2, 1)), (g, K * cg, geo.og))
-        for s, e in _chunks(be, geo)[0]:
-            rows = xp.permute_dims(gr[:, :, s:e, :], (2, 0, 1, 3))  # (samples, groups, og, P): a view
-            cols = xp.reshape(xp.matmul(wt, rows), (e - s, g, K, cg * P))
-            be.add_taps(flat[s:e, ...], cols, [phase * cg * P + off for phase, off, _ in geo.taps])
-        return xp.permute_dims(xp.reshape(flat, (n, g, S, cg, P)), (0, 1, 3, 2, 4))
-    out = xp.zeros((n, g, cg, S, P), dtype=gr.dtype)
-    wtt = xp.permute_dims(taps_first(be, w, geo), (0, 1, 3, 2))
-    gg = _sample_major(be, gr, geo.span)
-    for k, (phase, off, length) in enumerate(geo.taps):
-        out[:, :, :, phase, off:off + length] += _mm(xp, wtt[k, ...], gg[..., :length])
-    return out
-
-
-def correlate_w(be, xg, gr, geo):
-    """The adjoint of :func:`correlate` in ``W``, from gradient rows: ``(o, cg, *k)``."""
-    xp = be.xp
-    if _stacked(geo):
-        wt = None
-        for s, e, buf in _stacked_taps(be, xg, geo):
+        wt = xp.reshape(xp.permute_dims(xp.reshape(w, (g, og, cg, K)), (0, 3, 2, 1)), (g, K * cg, og))
+        starts = [phase * cg * P + off for phase, off, _ in geo.taps]
+    with_b = bias and xg is not None  # the bias rides on the weight product; alone it is a plain sum
+    chunks = _stacked_taps(be, xg, geo, ones=with_b) if xg is not None else ((s, e, None) for s, e in _chunks(be, geo)[0])
+    rows = None
+    for s, e, taps in chunks:
+        if rows is None or rows.shape[2] != e - s:
+            rows = xp.zeros((g, og, e - s) + geo.grid, dtype=y.dtype)
+        _put_rows(be, rows, y[s:e, ...], geo)
+        flat = xp.reshape(rows, (g, og, e - s, P))
+        if taps is not None:
             # contract over samples and positions at once: one (cg*K x b*span) @ (b*span x og) product per group
             # (the transposed gradient: BLAS runs this operand order about 15% faster)
-            part = xp.matmul(buf, xp.permute_dims(_rows_of(be, gr, s, e, geo.span), (0, 2, 1)))
-            wt = part if wt is None else wt + part
-        w = xp.permute_dims(wt, (0, 2, 1))
-    else:
-        gg = _sample_major(be, gr, geo.span)
+            part = xp.matmul(taps, xp.permute_dims(_rows_of(be, flat, geo.span), (0, 2, 1)))
+            dw = part if dw is None else dw + part
+        if w is not None:
+            cols = xp.reshape(xp.matmul(wt, xp.permute_dims(flat, (2, 0, 1, 3))), (e - s, g, K, cg * P))
+            be.add_taps(dx[s:e, ...], cols, starts)
+    if dx is not None:
+        dx = xp.permute_dims(xp.reshape(dx, (n, g, S, cg, P)), (0, 1, 3, 2, 4))
+    if dw is not None:
+        if with_b:
+            db, dw = xp.reshape(dw[:, cg * K, :], (g * og,)), dw[:, :cg * K, :]
+        dw = xp.reshape(xp.permute_dims(dw, (0, 2, 1)), (g * og, cg) + tuple(geo.kernel))
+    if bias and db is None:
+        db = xp.sum(y, axis=(0,) + tuple(range(2, y.ndim)))
+    return dx, dw, db
+
+
+def _rows_of(be, flat, span):
+    """The first ``span`` positions of grid rows ``(groups, og, b, P)`` as one matrix per group ``(groups, og, b * span)``
+    (a view for one sample)."""
+    g, og, b = flat.shape[:3]
+    return be.xp.reshape(flat[..., :span], (g, og, b * span))
+
+
+def _adjoints_per_tap(be, y, geo, w, xg, bias):
+    """:func:`correlate_adjoints` tap by tap, when each tap is a single-channel product (depthwise, pooling)."""
+    xp = be.xp
+    gr = out_to_rows(be, y, geo)
+    gg = xp.permute_dims(gr[..., :geo.span], (2, 0, 1, 3))  # (n, groups, og, span): a view
+    dx = dw = db = None
+    if w is not None:
+        dx = xp.zeros((geo.n, geo.groups, geo.cg, geo.n_phases, geo.grid_size), dtype=y.dtype)
+        wtt = xp.permute_dims(taps_first(be, w, geo), (0, 1, 3, 2))
+        for k, (phase, off, length) in enumerate(geo.taps):
+            dx[:, :, :, phase, off:off + length] += _mm(xp, wtt[k, ...], gg[..., :length])
+    if xg is not None:
         parts = []
         for phase, off, length in geo.taps:
             xt = xp.permute_dims(xg[:, :, :, phase, off:off + length], (0, 1, 3, 2))
             parts.append(xp.sum(xp.matmul(gg[..., :length], xt), axis=0))
-        w = xp.stack(parts, axis=-1)  # (groups, og, cg, K)
-    return xp.reshape(w, (geo.groups * geo.og, geo.cg) + tuple(geo.kernel))
+        dw = xp.reshape(xp.stack(parts, axis=-1), (geo.groups * geo.og, geo.cg) + tuple(geo.kernel))  # (groups, og, cg, K)
+    if bias:
+        db = xp.sum(y, axis=(0,) + tuple(range(2, y.ndim)))
+    return dx, dw, db
 
 
 # --- the three primitives ---------------------------------------------------------------------
 class Conv(Op):
     """``y = correlate(x, w) (+ b)``; inputs ``(x, w)`` or ``(x, w, b)``, then the geometry.
 
-    The bias is added while each chunk of the output is in cache. Backward: ``ConvInput``,
-    ``ConvWeight`` and, for the bias, a sum over samples and positions.
+    The bias is added while each chunk of the output is in cache. Backward: every gradient in
+    one pass of :func:`correlate_adjoints`; a backward that must itself be differentiable
+    (``create_graph=True``) is ``ConvInput``, ``ConvWeight`` and a sum for the bias instead.
     """
 
     save_inputs = True
@@ -309,13 +335,17 @@ class Conv(Op):
     def backward(self, g):
         x, w = self.saved()[:2]
         nx, nw = self.next[:2]
-        gr = out_to_rows(g._be, g._data, self.geo)
-        gx = apply(ConvInput, (g, w), self.geo, gr) if nx else None
-        gw = apply(ConvWeight, (x, g), self.geo, self.xg, gr) if nw else None
-        if len(self.next) == 2:
-            return gx, gw
-        gb = g.sum((0,) + tuple(range(2, g.ndim))) if self.next[2] else None
-        return gx, gw, gb
+        nb = len(self.next) == 3 and self.next[2] is not None
+        if _state.grad_enabled:
+            gx = apply(ConvInput, (g, w), self.geo) if nx else None
+            gw = apply(ConvWeight, (x, g), self.geo, self.xg) if nw else None
+            gb = g.sum((0,) + tuple(range(2, g.ndim))) if nb else None
+        else:
+            be = g._be
+            dx, dw, db = correlate_adjoints(be, g._data, self.geo, w._data if nx else None, self.xg if nw else None, nb)
+            gx, gw, gb = (None if a is None else _make(a, be, g._device, g.dtype)
+                          for a in (None if dx is None else from_grid(be, dx, self.geo), dw, db))
+        return (gx, gw) if len(self.next) == 2 else (gx, gw, gb)
 
     def name(self):
         return "ConvolutionBackward0"
@@ -326,10 +356,9 @@ class ConvInput(Op):
 
     save_inputs = True
 
-    def forward(self, be, g, w, geo, gr=None):
+    def forward(self, be, g, w, geo):
         self.geo = geo
-        gr = out_to_rows(be, g, geo) if gr is None else gr
-        return from_grid(be, correlate_t(be, gr, w, geo), geo)
+        return from_grid(be, correlate_adjoints(be, g, geo, w=w)[0], geo)
 
     def backward(self, h):
         g, w = self.saved()
@@ -347,11 +376,9 @@ class ConvWeight(Op):
 
     save_inputs = True
 
-    def forward(self, be, x, g, geo, xg=None, gr=None):
+    def forward(self, be, x, g, geo, xg=None):
         self.geo = geo
-        xg = to_grid(be, x, geo) if xg is None else xg
-        gr = out_to_rows(be, g, geo) if gr is None else gr
-        return correlate_w(be, xg, gr, geo)
+        return correlate_adjoints(be, g, geo, xg=to_grid(be, x, geo) if xg is None else xg)[1]
 
     def backward(self, h):
         x, g = self.saved()

@@ -232,9 +232,14 @@ class _LSTMScan(_Scan):
         for off, bs in self.steps:
             hp, cp = _rows(h, bs), _rows(c, bs)
             sc = _rows(scale, bs)
-            t = xp.tanh((xg[off:off + bs, ...] + hp @ w_t) * sc)
-            a = t * sc + _rows(shift, bs)
-            c2 = a[:, n:2 * n] * cp + a[:, :n] * a[:, 2 * n:3 * n]
+            pre = hp @ w_t  # a fresh array: the next steps work in place (no allocation per op)
+            pre += xg[off:off + bs, ...]
+            pre *= sc
+            t = xp.tanh(pre)
+            a = t * sc
+            a += _rows(shift, bs)
+            c2 = a[:, n:2 * n] * cp
+            c2 += a[:, :n] * a[:, 2 * n:3 * n]
             tc = xp.tanh(c2)
             ht = a[:, 3 * n:] * tc
             hn = ht if w_hr is None else ht @ wr_t
@@ -256,9 +261,14 @@ class _LSTMScan(_Scan):
                 d_hn.append(d)
                 d = d @ w_hr[0]
             i, f, g, o = (a[:, j * n:(j + 1) * n] for j in range(4))
-            dcc = _rows(dc, d.shape[0]) + d * (o * (1 - tc * tc))
-            slope = (1 - t * t) * _rows(self.slope_scale, d.shape[0])
-            dp = xp.concat([dcc * g, dcc * cp, dcc * i, d * tc], axis=1) * slope
+            dcc = 1 - tc * tc  # fresh arrays from here on are updated in place
+            dcc *= o
+            dcc *= d
+            dcc += _rows(dc, d.shape[0])
+            dp = xp.concat([dcc * g, dcc * cp, dcc * i, d * tc], axis=1)
+            slope = 1 - t * t
+            slope *= _rows(self.slope_scale, d.shape[0])
+            dp *= slope
             d_pre.append(dp)
             dh, dc = _merge(xp, dp @ w_hh, dh), _merge(xp, dcc * f, dc)
         d_pre.reverse()
