@@ -138,7 +138,8 @@ def out_to_rows(be, y, geo):
 
 
 def _put_rows(be, buf, y, geo):
-    """Write the outputs ``y`` ``(b, o, *out)`` into their places in grid rows ``buf`` ``(groups, og, b, *grid)``."""
+    """Write the outputs ``y`` ``(b, o, *out)`` into their places in grid rows ``buf`` ``(groups, og, b, *grid)``
+    (or just the computed rows, ``(groups, og, b, *rows)``)."""
     xp = be.xp
     nd = len(geo.out_sp)
     y = xp.permute_dims(xp.reshape(y, (y.shape[0], geo.groups, geo.og) + geo.out_sp), (1, 2, 0) + tuple(range(3, 3 + nd)))
@@ -261,11 +262,12 @@ def correlate_adjoints(be, y, geo, w=None, xg=None, bias=False):
     with_b = bias and xg is not None  # the bias rides on the weight product; alone it is a plain sum
     chunks = _stacked_taps(be, xg, geo, ones=with_b) if xg is not None else ((s, e, None) for s, e in _chunks(be, geo)[0])
     rows = None
+    grid = geo.grid if w is not None else geo.rows  # the weight product alone reads the first span positions
     for s, e, taps in chunks:
         if rows is None or rows.shape[2] != e - s:
-            rows = xp.zeros((g, og, e - s) + geo.grid, dtype=y.dtype)
+            rows = xp.zeros((g, og, e - s) + grid, dtype=y.dtype)
         _put_rows(be, rows, y[s:e, ...], geo)
-        flat = xp.reshape(rows, (g, og, e - s, P))
+        flat = xp.reshape(rows, (g, og, e - s, math.prod(grid)))
         if taps is not None:
             # contract over samples and positions at once: one (cg*K x b*span) @ (b*span x og) product per group
             # (the transposed gradient: BLAS runs this operand order about 15% faster)
