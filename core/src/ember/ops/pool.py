@@ -100,6 +100,12 @@ def _disjoint(geo):
     return all(s >= d * (k - 1) + 1 for s, d, k in zip(geo.stride, geo.dilation, geo.kernel))
 
 
+def _tiles(geo):
+    """Whether the windows tile the input: every position in exactly one window (kernel = stride, no gaps or padding)."""
+    return not any(geo.lo) and all((d == 1 or k == 1) and s == k and o * s == i
+                                   for o, s, d, k, i in zip(geo.out_sp, geo.stride, geo.dilation, geo.kernel, geo.in_sp))
+
+
 def window_max(be, x, geo, nan_aware=False):
     """Each window's maximum of ``x`` ``(rows, *sp)`` and its winning tap, both ``(rows, *out)``.
 
@@ -190,7 +196,7 @@ class TapScatter(Op):
         xp = be.xp
         lead = (slice(None),)
         zero = xp.zeros((), dtype=g.dtype)
-        out = xp.zeros((geo.n,) + geo.in_sp, dtype=g.dtype)
+        out = (xp.empty if _tiles(geo) else xp.zeros)((geo.n,) + geo.in_sp, dtype=g.dtype)  # tiles: each written once
         disjoint = _disjoint(geo)
         # finite: a 0/1 product selects exactly and runs faster than where on numpy (not worth a device sync)
         finite = be.host_checks and bool(xp.all(xp.isfinite(g)))
