@@ -108,7 +108,7 @@ def forward(node, be, x, target, weight, ignore_index, reduction, smoothing):
     safe = cupy.empty(n, dtype=_I64)
     kernel((n,), (_threads(c),), (x, target, numpy.int64(c), numpy.int64(ignore_index), probs, loss, counted, safe))
     node.probs = probs  # what the op's backward reads
-    node.stash = (target, safe, counted, counted, None, 0.0, reduction, be)
+    node.stash = (target, safe, counted, counted, None, 0.0, reduction, be, None)
     node.ce_fused = True
     if reduction == "none":
         return loss

@@ -113,7 +113,9 @@ class CrossEntropy(Op):
         self.probs = e / s
         valid = target != ignore_index
         safe = xp.where(valid, target, xp.zeros((), dtype=target.dtype))
-        picked = xp.squeeze(xp.take_along_axis(logp, xp.expand_dims(safe, axis=1), axis=1), axis=1)
+        hit = _with_classes(xp, safe) == _class_ids(xp, n_classes, x.ndim, safe)  # one-hot targets, kept for backward
+        # each row's target entry: a sum of it and zeros is exact (and runs several times faster than take_along_axis)
+        picked = xp.sum(xp.where(hit, logp, xp.zeros((), dtype=logp.dtype)), axis=1)
         fvalid = xp.astype(valid, x.dtype)
         if weight is None:
             wt = fvalid
@@ -125,7 +127,7 @@ class CrossEntropy(Op):
             total = logp if class_w is None else logp * class_w
             smooth = -xp.sum(total, axis=1) * fvalid
             loss = (1 - smoothing) * loss + (smoothing / n_classes) * smooth
-        self.stash = (target, safe, wt, fvalid, class_w, smoothing, reduction, be)
+        self.stash = (target, safe, wt, fvalid, class_w, smoothing, reduction, be, hit)
         if reduction == "none":
             return loss
         total_loss = xp.sum(loss)
@@ -136,33 +138,40 @@ class CrossEntropy(Op):
 
     def backward(self, g):
         (x,) = self.saved()
-        target, safe, wt, fvalid, class_w, smoothing, reduction, be = self.stash
+        target, safe, wt, fvalid, class_w, smoothing, reduction, be, hit = self.stash
         fast = be.kernels.get("CrossEntropy.backward") if be.kernels and not _state.grad_enabled else None
         gx = fast(self, g._data) if fast is not None else None
         if gx is not None:  # the backend's fused gradient (e.g. one CUDA kernel)
             return (self._tensor(gx, x),)
         xp = be.xp
         n_classes = x.shape[1]
-        onehot = xp.astype(xp.expand_dims(safe, axis=1) == _class_ids(xp, n_classes, x.ndim, safe), x._data.dtype)
+        if hit is None:  # a backend's own forward may not keep it
+            hit = _with_classes(xp, safe) == _class_ids(xp, n_classes, x.ndim, safe)
+        onehot = xp.astype(hit, x._data.dtype)
         a = (1 - smoothing) * wt
-        q = xp.expand_dims(a, axis=1) * onehot
+        q = _with_classes(xp, a) * onehot
         if smoothing:
             w_sum = n_classes if class_w is None else xp.sum(class_w)
             a = a + (smoothing / n_classes) * w_sum * fvalid
-            spread = xp.expand_dims(fvalid, axis=1) * (smoothing / n_classes)
+            spread = _with_classes(xp, fvalid) * (smoothing / n_classes)
             q = q + (spread if class_w is None else spread * class_w)
         if reduction == "mean":
             a, q = a / self.denom, q / self.denom
-        if reduction != "none":
-            g = g.reshape(())
-        else:
-            g = g.unsqueeze(1)
-        probs = x.softmax(1) if _state.grad_enabled else self._tensor(self.probs, x)
-        return (g * (self._tensor(xp.expand_dims(a, axis=1), x) * probs - self._tensor(q, x)),)
+        a = _with_classes(xp, a)
+        if _state.grad_enabled:  # differentiable again (create_graph): through softmax(x)
+            g = g.reshape(()) if reduction != "none" else g.unsqueeze(1)
+            return (g * (self._tensor(a, x) * x.softmax(1) - self._tensor(q, x)),)
+        g = xp.reshape(g._data, ()) if reduction != "none" else _with_classes(xp, g._data)
+        return (self._tensor(g * (a * self.probs - q), x),)
 
     @staticmethod
     def _tensor(array, like):
         return _make(array, like._be, like._device, like.dtype)
+
+
+def _with_classes(xp, a):
+    """Per-sample values ``(N, ...)`` with a class axis of length 1 inserted at dim 1 (a reshape: cheaper than expand_dims)."""
+    return xp.reshape(a, a.shape[:1] + (1,) + a.shape[1:])
 
 
 def _class_ids(xp, n_classes, ndim, like):
