@@ -235,15 +235,15 @@ class _LSTMScan(_Scan):
             pre = hp @ w_t  # a fresh array: the next steps work in place (no allocation per op)
             pre += xg[off:off + bs, ...]
             pre *= sc
-            t = xp.tanh(pre)
-            a = t * sc
-            a += _rows(shift, bs)
+            u = xp.tanh(pre)
+            u *= sc  # the activations before their shift: the backward's slope is sc^2 - u^2
+            a = u + _rows(shift, bs)
             c2 = a[:, n:2 * n] * cp
             c2 += a[:, :n] * a[:, 2 * n:3 * n]
             tc = xp.tanh(c2)
             ht = a[:, 3 * n:] * tc
             hn = ht if w_hr is None else ht @ wr_t
-            kept.append((t, a, tc, cp, hp, ht))
+            kept.append((u, a, tc, cp, hp, ht))
             h, c = _merge(xp, hn, h), _merge(xp, c2, c)
             outs.append(hn)
         self.out = self._in_order(xp, outs)
@@ -256,19 +256,16 @@ class _LSTMScan(_Scan):
         d_pre, d_hn = [], []
         for k in range(len(self.steps) - 1, -1, -1):
             d = self._reaching(dh, g_out, k)
-            t, a, tc, cp, hp, ht = self.kept[k]
+            u, a, tc, cp, hp, ht = self.kept[k]
             if w_hr:
                 d_hn.append(d)
                 d = d @ w_hr[0]
             i, f, g, o = (a[:, j * n:(j + 1) * n] for j in range(4))
-            dcc = 1 - tc * tc  # fresh arrays from here on are updated in place
-            dcc *= o
+            dcc = o - ht * tc  # o * tanh'(c); fresh arrays from here on are updated in place
             dcc *= d
             dcc += _rows(dc, d.shape[0])
             dp = xp.concat([dcc * g, dcc * cp, dcc * i, d * tc], axis=1)
-            slope = 1 - t * t
-            slope *= _rows(self.slope_scale, d.shape[0])
-            dp *= slope
+            dp *= _rows(self.slope_scale, d.shape[0]) - u * u  # each gate's slope, sc^2 * (1 - tanh^2)
             d_pre.append(dp)
             dh, dc = _merge(xp, dp @ w_hh, dh), _merge(xp, dcc * f, dc)
         d_pre.reverse()
