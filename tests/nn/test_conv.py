@@ -107,6 +107,13 @@ CASES = [
     Case("conv_transpose2d", lambda x, w: F.conv_transpose2d(x, w, stride=(2, 3), padding=(1, 0), output_padding=(1, 2), dilation=(1, 2)),
          lambda x, w: conv_transpose_ref(x, w, stride=(2, 3), padding=(1, 0), output_padding=(1, 2), dilation=(1, 2)),
          (r(1, 2, 2, 2), r(2, 2, 3, 2))),
+    Case("conv_transpose2d_output_padding_from_dilation",  # stride 1: the output padding exceeds the padding
+         lambda x, w: F.conv_transpose2d(x, w, padding=(0, 1), output_padding=(1, 1), dilation=2),
+         lambda x, w: conv_transpose_ref(x, w, padding=(0, 1), output_padding=(1, 1), dilation=2), (r(2, 2, 2, 3), r(2, 3, 2, 2))),
+    Case("conv2d_mostly_padding", lambda x, w, b: F.conv2d(x, w, b, padding=1),  # input gradient over the outputs alone
+         lambda x, w, b: conv_ref(x, w, b, padding=1), (r(3, 4, 2, 2), r(5, 4, 3, 3), r(5))),
+    Case("conv2d_whole_rows_several_samples", lambda x, w: F.conv2d(x, w, padding=1),  # flat runs over a chunk of samples
+         lambda x, w: conv_ref(x, w, padding=1), (r(3, 2, 6, 5), r(3, 2, 3, 3))),
     Case("conv_transpose2d_groups", lambda x, w: F.conv_transpose2d(x, w, stride=2, groups=2),
          lambda x, w: conv_transpose_ref(x, w, stride=2, groups=2), (r(1, 4, 2, 2), r(4, 1, 2, 2))),
     Case("conv_transpose3d", lambda x, w: F.conv_transpose3d(x, w, stride=2), lambda x, w: conv_transpose_ref(x, w, stride=2),

@@ -240,14 +240,17 @@ def correlate_adjoints(be, y, geo, w=None, xg=None, bias=False):
     grid ``(n, groups, cg, S, P)`` if the weight ``w`` is given, the weight gradient ``(o, cg, *k)`` if the grid
     input ``xg`` is given, and the bias gradient ``(o,)`` if ``bias`` (None for each one not asked for).
 
-    Stacked taps: one pass over chunks of samples. Each chunk's gradient is laid on grid rows
+    Stacked taps: one pass over chunks of ``b`` samples. Each chunk's gradient is laid on grid rows
     ``(groups, og, b, P)`` once (zeros where no output lies) and feeds both products while it is in
-    cache. The input gradient: one product gives every tap's contribution over whole grid rows of all
-    channels, ``(K, cg * P)`` per sample and group, accumulated phase-major ``(S, cg, P)`` so that each
-    tap adds one contiguous run at a flat offset (a run past a channel's row end lands in the next
-    channel's first positions, but there it is zero: it comes from grid positions that are not
-    outputs). The weight gradient contracts the stacked taps with the rows; a row of ones among the
-    taps gives the bias gradient in the same product.
+    cache. The input gradient: one product per chunk gives every tap's contribution over whole grid
+    rows of all channels and samples, ``(K, cg * b * P)`` per group (the weight is read once per
+    chunk, not once per sample: small images have few positions per sample), accumulated
+    phase-major ``(S, cg, b, P)`` so that each tap adds one contiguous run at a flat offset (a run
+    past a row end lands in the next row's first positions, but there it is zero: it comes from grid
+    positions that are not outputs). On a grid that is mostly padding the product covers the
+    outputs alone and each tap adds a block instead. A chunk of one sample accumulates in place; a
+    larger one is then moved to sample-major order. The weight gradient contracts the stacked taps
+    with the rows; a row of ones among the taps gives the bias gradient in the same product.
     """
     if not _stacked(geo):
         return _adjoints_per_tap(be, y, geo, w, xg, bias)
@@ -256,26 +259,47 @@ def correlate_adjoints(be, y, geo, w=None, xg=None, bias=False):
     dx = dw = db = None
     if w is not None:
         dx = xp.zeros((n, g, S * cg * P), dtype=y.dtype)
-        # the weight as (groups, K * cg, og), tap-major: each tap's block of a product is contiguous
-        wt = xp.reshape(xp.permute_dims(xp.reshape(w, (g, og, cg, K)), (0, 3, 2, 1)), (g, K * cg, og))
-        starts = [phase * cg * P + off for phase, off, _ in geo.taps]
+        # the weight as (groups, K * cg, og), tap-major: each tap's block of a product is contiguous (a copy that
+        # moves each output channel's taps in front of its input channels, then a transposed view: moving the
+        # output channels innermost in one copy costs about 10x more for wide layers)
+        wt = xp.permute_dims(xp.reshape(xp.permute_dims(xp.reshape(w, (g, og, cg, K)), (0, 1, 3, 2)), (g, og, K * cg)),
+                             (0, 2, 1))
     with_b = bias and xg is not None  # the bias rides on the weight product; alone it is a plain sum
     chunks = _stacked_taps(be, xg, geo, ones=with_b) if xg is not None else ((s, e, None) for s, e in _chunks(be, geo)[0])
     rows = None
     grid = geo.grid if w is not None else geo.rows  # the weight product alone reads the first span positions
+    # the input gradient's product over whole grid rows, each tap then one flat run, unless a third or more of the
+    # grid is padding (small images, e.g. 4x4 and smaller with padding 1): then over the outputs alone (up to 3x
+    # fewer columns), each tap added as a block
+    runs = 3 * geo.span > 2 * P
     for s, e, taps in chunks:
         if rows is None or rows.shape[2] != e - s:
             rows = xp.zeros((g, og, e - s) + grid, dtype=y.dtype)
         _put_rows(be, rows, y[s:e, ...], geo)
-        flat = xp.reshape(rows, (g, og, e - s, math.prod(grid)))
+        b = e - s
+        flat = xp.reshape(rows, (g, og, b, math.prod(grid)))
+        outs = _rows_of(be, flat, geo.span) if taps is not None or not runs else None  # (groups, og, b * span)
         if taps is not None:
             # contract over samples and positions at once: one (cg*K x b*span) @ (b*span x og) product per group
             # (the transposed gradient: BLAS runs this operand order about 15% faster)
-            part = xp.matmul(taps, xp.permute_dims(_rows_of(be, flat, geo.span), (0, 2, 1)))
-            dw = part if dw is None else dw + part
+            part = xp.matmul(taps, xp.permute_dims(outs, (0, 2, 1)))
+            if dw is None:
+                dw = part
+            else:
+                dw += part  # in place: a wide layer's weight gradient is larger than a chunk's inputs
         if w is not None:
-            cols = xp.reshape(xp.matmul(wt, xp.permute_dims(flat, (2, 0, 1, 3))), (e - s, g, K, cg * P))
-            be.add_taps(dx[s:e, ...], cols, starts)
+            acc = dx[s:e, ...] if b == 1 else xp.zeros((1, g, S * cg * b * P), dtype=y.dtype)
+            if runs:
+                cols = xp.reshape(xp.matmul(wt, xp.reshape(flat, (g, og, b * P))), (1, g, K, cg * b * P))
+                be.add_taps(acc, cols, [phase * cg * b * P + off for phase, off, _ in geo.taps])
+            else:
+                cols = xp.reshape(xp.matmul(wt, outs), (g, K, cg, b, geo.span))
+                blocks = xp.reshape(acc, (g, S, cg, b, P))
+                for k, (phase, off, length) in enumerate(geo.taps):
+                    blocks[:, phase, :, :, off:off + length] += cols[:, k, :, :, :length]
+            if b > 1:
+                dx[s:e, ...] = xp.reshape(xp.permute_dims(xp.reshape(acc, (g, S, cg, b, P)), (3, 0, 1, 2, 4)),
+                                          (b, g, S * cg * P))
     if dx is not None:
         dx = xp.permute_dims(xp.reshape(dx, (n, g, S, cg, P)), (0, 1, 3, 2, 4))
     if dw is not None:
@@ -524,8 +548,10 @@ def _conv_transpose(nd, input, weight, bias, stride, padding, output_padding, gr
     if any(o <= 0 for o in out_sp):
         raise RuntimeError(f"{op}: calculated output size {list(out_sp)} is too small for input of size "
                            f"{list(x.shape)} and weight of size {list(weight.shape)}")
-    geo = Geometry(x.shape[0], groups, weight.shape[1], weight.shape[0] // groups, out_sp, k, stride, dilation,
-                   padding, padding)
+    # the convolution this one transposes, seen from the output: the output padding lies past every window (its end
+    # padding shrinks by it, below zero when it exceeds the padding), so that convolution maps out_sp back onto x
+    hi = tuple(p - o for p, o in zip(padding, output_padding))
+    geo = Geometry(x.shape[0], groups, weight.shape[1], weight.shape[0] // groups, out_sp, k, stride, dilation, padding, hi)
     y = _add_bias(apply(ConvInput, (x, weight), geo), bias, nd)
     return y.squeeze(0) if unbatched else y
 
