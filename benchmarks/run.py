@@ -6,8 +6,8 @@ Prints a table of milliseconds (microseconds for per-op rows) and the ratio embe
 Each framework runs in a process of its own, as its users run it, and the parent alternates
 between them round by round. In one process each would change the other's speed: the CPU
 backend tunes glibc's allocator for the whole process (``ember_cpu/_malloc.py``), which spares
-torch about 10,000 page faults per LeNet step, and torch's loaded runtime slows ember's small
-products. ``--same-process`` measures both in this process instead.
+torch thousands of page faults per LeNet step, and ember's steps run slower with torch loaded
+(docs/performance.md). ``--same-process`` measures both in this process instead.
 
     python benchmarks/run.py [--quick] [--only NAME[,NAME]] [--same-process]
 """
