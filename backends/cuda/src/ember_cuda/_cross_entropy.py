@@ -123,7 +123,7 @@ def backward(node, g):
     """The gradient array of the logits, or None where the op's own backward applies."""
     if not getattr(node, "ce_fused", False):
         return None
-    _, safe, counted, _, _, _, reduction, _ = node.stash
+    _, safe, counted, _, _, _, reduction = node.stash[:7]
     probs = node.probs
     kernel = compiled("ce", SOURCE, "ce_grad", probs.dtype)
     g = cupy.ascontiguousarray(g, dtype=probs.dtype)
