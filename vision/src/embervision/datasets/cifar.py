@@ -3,42 +3,29 @@
 The binary distribution (``cifar-10-batches-bin/data_batch_{1..5}.bin``, ``test_batch.bin``;
 ``cifar-100-binary/train.bin``, ``test.bin``) is a flat run of records: the label byte(s), then
 1,024 red, 1,024 green and 1,024 blue bytes. The python distribution (``cifar-10-batches-py``) is
-pickled; it is read with an unpickler that can only build dicts, lists, numbers, strings, bytes and
-numpy arrays, so a tampered file cannot run code.
+pickled; it is read by :func:`~embervision.datasets._pickle_data.load_data`, which walks the pickle's
+opcodes itself and builds only plain data and numpy arrays: nothing the file names is imported or
+called, so a tampered file cannot run code.
 """
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
+import struct
 
 import numpy as np
 from PIL import Image
 
 from ember.utils.download import download_and_extract_archive
 
+from ._pickle_data import load_data
 from .vision import VisionDataset
 
 _PIXELS = 3 * 32 * 32
 
-# the only globals a CIFAR pickle may name: numpy's array reconstruction and Python 2 byte strings
-_ALLOWED_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-    ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
-}
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    def find_class(self, module, name):
-        if (module, name) in _ALLOWED_GLOBALS:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load global {module}.{name}: only numpy arrays and plain data are allowed")
-
 
 def restricted_load(path):
-    """Unpickle ``path`` allowing only dicts, lists, numbers, strings, bytes and numpy arrays.
+    """The plain data pickled in ``path`` (dicts, lists, numbers, strings, bytes, numpy arrays), read without running it.
 
     Example:
         >>> import pickle, tempfile; from pathlib import Path
@@ -50,8 +37,8 @@ def restricted_load(path):
     with open(path, "rb") as f:
         data = f.read()
     try:
-        return _RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load()
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        return load_data(data, encoding="latin1")
+    except (ValueError, TypeError, SyntaxError, struct.error, KeyError, IndexError, AttributeError) as exc:
         raise ValueError(f"{os.fspath(path)}: cannot read this pickle safely ({exc})") from None
 
 
