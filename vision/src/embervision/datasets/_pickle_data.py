@@ -20,11 +20,10 @@ _SCALAR = {("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scal
 _FROMBUFFER = {("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer")}
 _SETS = {(m, n): kind for m in ("builtins", "__builtin__") for n, kind in (("set", set), ("frozenset", frozenset))}
 _EMPTY_BYTES = {("builtins", "bytes"), ("__builtin__", "bytes")}
-_KNOWN = _ARRAY | _SCALAR | _FROMBUFFER | set(_SETS) | _EMPTY_BYTES | {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
 
 
 class _Global(tuple):
-    """A ``(module, name)`` the pickle refers to; only the names in ``_KNOWN`` are ever accepted."""
+    """A ``(module, name)`` the pickle refers to: never imported; :func:`_reduce` knows a few by name."""
 
 
 class _Pending:
@@ -72,7 +71,7 @@ def _reduce(func, args):
         return b""
     if key == ("_codecs", "encode"):
         return args[0].encode(args[1] if len(args) > 1 else "utf-8")
-    raise ValueError(f"refusing to call {func[0]}.{func[1]}")
+    raise ValueError(f"refusing to load global {func[0]}.{func[1]}")
 
 
 def _build(obj, state):
@@ -256,8 +255,6 @@ def load_data(data, encoding="latin1"):
             stack.append(_Global((module, name)))
         elif op == b"R":  # REDUCE
             args, func = pop(), pop()
-            if isinstance(func, _Global) and tuple(func) not in _KNOWN:
-                raise ValueError(f"refusing to load global {func[0]}.{func[1]}")
             stack.append(_reduce(func, args))
         elif op == b"b":  # BUILD
             state = pop()
