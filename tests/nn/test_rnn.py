@@ -88,7 +88,7 @@ def _state_shape(module, batch, cell=False):
     return (n, batch, size)
 
 
-def _network_case(name, cls, kw, steps=3, batch=2, inp=2, hidden=3, lstm=False, gradgrad=False):
+def _network_case(name, cls, kw, steps=3, batch=2, inp=2, hidden=3, lstm=False, gradgrad=False, nondiff=()):
     module = _module(cls, inp, hidden, **kw)
     names, ws = _weights(module)
     x = rng.standard_normal((steps, batch, inp))
@@ -106,7 +106,7 @@ def _network_case(name, cls, kw, steps=3, batch=2, inp=2, hidden=3, lstm=False, 
         return (out, hn) + ((cn,) if lstm else ())
 
     inputs = (x, h0) + ((c0,) if lstm else ()) + tuple(ws)
-    return Case(name, fn, ref, inputs, gradgrad=gradgrad)
+    return Case(name, fn, ref, inputs, gradgrad=gradgrad, nondiff=nondiff)
 
 
 # double backward re-runs the scan in Ember ops: checked on the smallest sizes to keep the suite fast
@@ -121,6 +121,11 @@ CASES = [
     _network_case("lstm_proj_gradgrad", nn.LSTM, dict(proj_size=1), steps=2, batch=1, inp=1, hidden=2, lstm=True,
                   gradgrad=True),
     _network_case("gru_gradgrad", nn.GRU, dict(), steps=2, batch=1, inp=1, hidden=1, gradgrad=True),
+    # constant inputs: the scans skip the gradients nobody wants (the input's, the first step's state's)
+    _network_case("lstm_nobias_weights_only", nn.LSTM, dict(bias=False), lstm=True, nondiff=(0, 1, 2)),
+    _network_case("lstm_fixed_state", nn.LSTM, dict(num_layers=2), lstm=True, nondiff=(1, 2)),
+    _network_case("gru_fixed_input_and_state", nn.GRU, dict(), nondiff=(0, 1)),
+    _network_case("rnn_nobias_fixed_state", nn.RNN, dict(bias=False, nonlinearity="relu"), nondiff=(1,)),
 ]
 
 
@@ -179,6 +184,24 @@ def test_batch_first_unbatched_and_default_state(cls, device):
     h_u = h_u[0] if cls is nn.LSTM else h_u
     assert h_u.shape == (4, 4)
     np.testing.assert_allclose(h_u.cpu().detach().numpy(), hn[:, 0], atol=1e-12)
+
+
+@pytest.mark.parametrize("cls,kw", [(nn.LSTM, {}), (nn.LSTM, dict(proj_size=2)), (nn.GRU, {}), (nn.RNN, {})])
+def test_outputs_written_in_place_leave_gradients_alone(cls, kw, device):
+    """The scans' backward reads nothing that aliases their outputs, so writing into those leaves the gradients right."""
+    m = _module(cls, 3, 4, **kw).to(device)
+    x = ember.tensor(rng.standard_normal((6, 3)), device=device, requires_grad=True)
+    batch_sizes = ember.tensor([2, 2, 1, 1])
+    grads = []
+    for poke in (False, True):
+        out = m(R.PackedSequence(x, batch_sizes))[0].data  # the scan's own output, not a view of it
+        loss = (out * out).sum()
+        if poke:
+            out.add_(5.0)
+            loss = (out * out).sum() - 10.0 * out.sum() + 25.0 * out.numel()  # (out + 5)^2 - 10 (out + 5) + 25
+        grads.append(ember.autograd.grad(loss, [x] + list(m.parameters())))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(b.cpu().numpy(), a.cpu().numpy(), rtol=1e-9, atol=1e-9)
 
 
 def test_state_dict_names_and_init_range():

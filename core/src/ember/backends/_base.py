@@ -125,6 +125,21 @@ class Backend:
         """Write ``src`` into ``dst`` in place (same shape, castable dtype)."""
         dst[...] = src
 
+    def into(self, dst, fn, *args):
+        """``fn(*args)`` written into ``dst`` (same shape and dtype), which is returned.
+
+        ``fn`` is an elementwise function of the namespace or its ``matmul``; namespaces that
+        follow numpy compute straight into ``dst`` (its ``out=``) instead of through a temporary.
+
+        Example:
+            >>> import numpy, ember
+            >>> dst = numpy.zeros(2)
+            >>> ember.backends.Backend().into(dst, numpy.add, numpy.ones(2), 1.0).tolist()
+            [2.0, 2.0]
+        """
+        dst[...] = fn(*args)
+        return dst
+
     def shares_memory(self, a, b):
         return False
 

@@ -316,14 +316,15 @@ def _scalar(L, dt, v):
 def _lstm_scan(L, n, ins, args):
     """One LSTM direction over equal-length sequences, unrolled (gates i, f, g, o as in torch)."""
     steps, _ = args
-    xg, w_hh, h, c = ins[:4]
-    w_hr = ins[4] if len(ins) > 4 else None
+    x, w_ih, w_hh, b_ih, b_hh, h, c = ins[:7]
+    w_hr = ins[7] if len(ins) > 7 else None
     sizes = {bs for _, bs in steps}
     if len(sizes) != 1:
         L.fail("an LSTM over a packed sequence of varying lengths")
     t_steps = len(steps)
     reverse = t_steps > 1 and steps[0][0] != 0
-    gates = n.inputs[0].shape[-1]
+    gates = n.inputs[1].shape[0]
+    xg = L.add("Add", [L.add("MatMul", [x, L.add("Transpose", [w_ih], perm=[1, 0])]), L.add("Add", [b_ih, b_hh])])
     x3 = L.add("Reshape", [xg, L.ints([t_steps, -1, gates])])
     w_t = L.add("Transpose", [w_hh], perm=[1, 0])
     wr_t = None if w_hr is None else L.add("Transpose", [w_hr], perm=[1, 0])

@@ -1,12 +1,14 @@
 """Recurrent layers: RNN, LSTM and GRU over whole sequences, and their one-step cells.
 
-Speed: a layer runs its input projection for every time step as one matmul, then the
-recurrence of each direction as one primitive (:class:`_Scan`): a Python loop over time on
-backend arrays, with the exact backward (backpropagation through time) written on arrays
-as well. Composed from Ember ops, one LSTM step costs about 15 graph nodes forward and as
-many backward; per-step op overhead would dominate the small matmuls of typical layers.
-The cell formulas (:func:`lstm_cell`, :func:`gru_cell`, :func:`rnn_cell`) serve the cells and
-the scans' Ember-op form; :func:`gru_cell` and :func:`rnn_cell` are generic over arrays and
+Speed: the recurrence of each direction is one primitive (:class:`_Scan`) that owns the layer's
+input projection too: a Python loop over time on backend arrays, with the exact backward
+(backpropagation through time) written on arrays as well. Composed from Ember ops, one LSTM
+step costs about 15 graph nodes forward and as many backward; per-step op overhead would
+dominate the small matmuls of typical layers. The LSTM and Elman scans multiply each step's
+rows ``[previous state | x | 1]`` by the stacked weights, one product per step for the whole
+pre-activation, and the same rows give every weight and bias gradient in one product after the
+scan. The cell formulas (:func:`lstm_cell`, :func:`gru_cell`, :func:`rnn_cell`) serve the cells
+and the scans' Ember-op form; :func:`gru_cell` and :func:`rnn_cell` are generic over arrays and
 tensors and also run the array scans (the LSTM scan fuses its four gate activations into one
 tanh). A backward that must itself be differentiable (``create_graph=True``) re-runs the scan
 in Ember ops and differentiates that.
@@ -126,15 +128,31 @@ def _t(xp, a):
     return xp.permute_dims(a, (1, 0))
 
 
+def _stacked(xp, *weights, bias):
+    """``[W_1^T; W_2^T; ...; bias]``, C-ordered: a row ``[v_1 | v_2 | ... | 1]`` times it is ``sum v_k W_k^T + bias``."""
+    out = xp.empty((sum(w.shape[1] for w in weights) + 1, bias.shape[0]), dtype=bias.dtype)
+    row = 0
+    for w in weights:  # written into a C-ordered block: BLAS multiplies by it about 1.5x faster than by a transpose
+        out[row:row + w.shape[1], :] = _t(xp, w)
+        row += w.shape[1]
+    out[row, :] = bias
+    return out
+
+
 class _Scan(Op):
     """One direction of one recurrent layer over a packed sequence, as one node.
 
-    Inputs ``(xg, w_hh, h0, *extra)``: ``xg`` the input projections of all rows ``(N, gates)``,
-    ``w_hh`` the hidden weight, ``h0`` the initial state ``(B, H)``. Outputs: every row's hidden
-    state ``(N, H)`` and the final state(s). Subclasses give ``run`` (forward on arrays, keeping
-    each step's intermediates), ``grads`` (the exact BPTT on arrays) and ``step`` (one step in
-    Ember ops). Per-step arrays are kept in lists rather than written into preallocated
-    buffers: fresh large buffers cost a page fault per 4 KiB on first touch.
+    Inputs ``(x, w_ih, w_hh, b_ih, b_hh, h0, *extra)``: ``x`` the rows of the packed sequence
+    ``(N, I)``, the layer's weights and biases (zeros for a layer without biases), ``h0`` the
+    initial state ``(B, H)``. Outputs: every row's hidden state ``(N, H)`` and the final state(s).
+
+    The forward lays every row out once as ``z = [previous state | x | 1]`` (the state part
+    written as the scan reaches the row): the LSTM and Elman scans multiply each step's rows of
+    ``z`` by the stacked ``[W_hh^T; W_ih^T; b_ih + b_hh]``, so one product per step gives the
+    whole pre-activation, and after the scan ``d_pre^T @ z`` gives the weight and bias
+    gradients. Subclasses give ``run`` (forward on arrays, keeping each step's intermediates),
+    ``grads`` (the exact BPTT on arrays) and ``step`` (one step in Ember ops). Per-step arrays
+    are kept in lists and joined once.
     """
 
     save_inputs = True
@@ -142,6 +160,7 @@ class _Scan(Op):
     def forward(self, be, *args):
         *arrays, self.steps, self.option = args
         self.be = be
+        self.keep = _state.grad_enabled  # whether to keep what the backward reads
         return self.run(be.xp, *arrays)
 
     def backward(self, *grads):
@@ -167,20 +186,47 @@ class _Scan(Op):
             out[i] = g
         return tuple(out)
 
-    def composed(self, xg, w_hh, h0, *extra):
+    def composed(self, x, w_ih, w_hh, b_ih, b_hh, h0, *extra):
         """The same recurrence in Ember ops: a graph that can be differentiated again."""
         batch = h0.shape[0]
+        xg = self.project(x, w_ih, b_ih, b_hh)
         states = (h0,) + self.extra_states(extra)
         outs = {}
         for off, bs in self.steps:
             rows = states if bs == batch else tuple(s[:bs] for s in states)
-            out, new = self.step(xg[off:off + bs], rows, w_hh, extra)
+            out, new = self.step(xg[off:off + bs], rows, w_hh, b_hh, extra)
             states = new if bs == batch else tuple(cat([n, s[bs:]]) for n, s in zip(new, states))
             outs[off] = out
         return (cat([outs[k] for k in sorted(outs)]),) + states
 
+    def project(self, x, w_ih, b_ih, b_hh):
+        """The input side of every row's pre-activation, in Ember ops (both biases, as the cell adds them)."""
+        return F.linear(x, w_ih, b_ih + b_hh)
+
     def extra_states(self, extra):
         return ()
+
+    def _layout(self, xp, x, h0):
+        """``z = [previous state | x | 1]`` for every row, its state part left to the scan."""
+        n, i = h0.shape[-1], x.shape[-1]
+        z = xp.empty((x.shape[0], n + i + 1), dtype=x.dtype)
+        z[:, n:n + i] = x
+        z[:, n + i] = 1
+        self.z = z
+        return z
+
+    def _input_grads(self, xp, d_x, d_h, w_ih):
+        """``(dx, dw_ih, dw_hh, db_ih)`` from the gradients of every row's input-side and hidden-side pre-activations."""
+        z, n = self.z, self.z.shape[-1] - w_ih.shape[-1] - 1
+        dx = d_x @ w_ih if self.next[0] else None
+        if not any(self.next[1:4]):
+            return dx, None, None, None
+        if d_x is d_h:  # one product gives [dw_hh | dw_ih | db]: the column of ones sums the rows
+            full = _t(xp, d_x) @ z
+            dw_hh, dwb = self.be.copy(full[:, :n]), full[:, n:]
+        else:
+            dw_hh, dwb = _t(xp, d_h) @ z[:, :n], _t(xp, d_x) @ z[:, n:]
+        return dx, self.be.copy(dwb[:, :-1]), dw_hh, self.be.copy(dwb[:, -1])
 
     def _in_order(self, xp, per_step):
         """Per-step arrays (in processing order) stacked as rows in packed order."""
@@ -188,16 +234,6 @@ class _Scan(Op):
             return per_step[0]
         order = per_step if self.steps[0][0] == 0 else per_step[::-1]
         return xp.concat(order, axis=0)
-
-    def _hidden_weight_grad(self, xp, d, h0, prev_at):
-        """``d^T @ (the previous state of every row)``; ``kept[k][prev_at]`` holds step k's previous states."""
-        batch = h0.shape[0]
-        if d.shape[0] == batch * len(self.steps):  # equal batch sizes: the previous states are the outputs shifted
-            out = self.out
-            if self.steps[0][0] == 0:
-                return _t(xp, d[batch:, ...]) @ out[:-batch, ...] + _t(xp, d[:batch, ...]) @ h0
-            return _t(xp, d[:-batch, ...]) @ out[batch:, ...] + _t(xp, d[-batch:, ...]) @ h0
-        return _t(xp, d) @ self._in_order(xp, [kp[prev_at] for kp in self.kept])
 
     @staticmethod
     def _initial(xp, g, like):
@@ -209,79 +245,87 @@ class _Scan(Op):
         d = _rows(dh, bs)
         return d if g_out is None else d + g_out[off:off + bs, ...]
 
+    def _state_grads_wanted(self, k):
+        """Whether step ``k``'s gradient must go on to its previous states (always, but for the first step)."""
+        return k > 0 or any(self.next[5:7])
+
 
 class _LSTMScan(_Scan):
     """LSTM scan; extra inputs ``(c0,)`` or ``(c0, w_hr)`` with a projection.
 
     The array forward evaluates :func:`lstm_cell` with one tanh for all four gates:
     ``sigmoid(x) = tanh(x / 2) / 2 + 1 / 2``, so with ``t = tanh(scale * pre)`` the activations
-    are ``scale * t + shift`` (scale 1/2 and shift 1/2 on i, f, o; 1 and 0 on g).
+    are ``scale * t + shift`` (scale 1/2 and shift 1/2 on i, f, o; 1 and 0 on g); the scales sit
+    in the stacked weight's columns. For the backward each step keeps ``m``: every gate's partner
+    in the cell (g for i, the previous cell for f, i for g, tanh of the new cell for o) times the
+    gate's slope, so a gate's pre-activation gradient is one product with ``m``.
     """
 
-    def run(self, xp, xg, w_hh, h0, c0, w_hr=None):
-        n = c0.shape[-1]
-        # per-column constants, broadcast to full rows once: numpy broadcasts a row vector slowly
-        half, one, zero = (xp.full((h0.shape[0], n), v, dtype=xg.dtype) for v in (0.5, 1.0, 0.0))
-        scale, shift = xp.concat([half, half, one, half], axis=1), xp.concat([half, half, zero, half], axis=1)
-        self.slope_scale = scale * scale
-        w_t = _row_major(xp, _t(xp, w_hh))
+    def run(self, xp, x, w_ih, w_hh, b_ih, b_hh, h0, c0, w_hr=None):
+        be = self.be
+        n, hs = c0.shape[-1], h0.shape[-1]
+        scale = xp.full((h0.shape[0], 4 * n), 0.5, dtype=x.dtype)  # full rows: numpy broadcasts a row slowly
+        scale[:, 2 * n:3 * n] = 1
+        shift, slope_scale = 1 - scale, scale * scale
+        z = self._layout(xp, x, h0)
+        w = _stacked(xp, w_hh, w_ih, bias=b_ih + b_hh)
+        w *= scale[0, :]
         wr_t = None if w_hr is None else _row_major(xp, _t(xp, w_hr))
+        out = xp.empty((x.shape[0], hs), dtype=x.dtype)
         h, c = h0, c0
         self.kept = kept = []
-        outs = []
         for off, bs in self.steps:
             hp, cp = _rows(h, bs), _rows(c, bs)
-            sc = _rows(scale, bs)
-            pre = hp @ w_t  # a fresh array: the next steps work in place (no allocation per op)
-            pre += xg[off:off + bs, ...]
-            pre *= sc
-            u = xp.tanh(pre)
-            u *= sc  # the activations before their shift: the backward's slope is sc^2 - u^2
+            z[off:off + bs, :hs] = hp
+            u = z[off:off + bs, :] @ w
+            u = be.into(u, xp.tanh, u)
+            u *= _rows(scale, bs)  # the activations before their shift: the slope is sc^2 - u^2
             a = u + _rows(shift, bs)
-            c2 = a[:, n:2 * n] * cp
-            c2 += a[:, :n] * a[:, 2 * n:3 * n]
+            i, f, g, o = a[:, :n], a[:, n:2 * n], a[:, 2 * n:3 * n], a[:, 3 * n:]
+            c2 = f * cp
+            c2 += i * g
             tc = xp.tanh(c2)
-            ht = a[:, 3 * n:] * tc
-            hn = ht if w_hr is None else ht @ wr_t
-            kept.append((u, a, tc, cp, hp, ht))
+            rows = out[off:off + bs, ...]
+            ht = o * tc if wr_t is not None else be.into(rows, xp.multiply, o, tc)
+            if self.keep:  # what the backward reads, none of it a view of the output
+                m = xp.concat([g, cp, i, tc], axis=1)
+                u *= u
+                m *= be.into(u, xp.subtract, _rows(slope_scale, bs), u)
+                p = ht * tc
+                kept.append((m, be.into(p, xp.subtract, o, p), f, None if wr_t is None else ht))
+            hn = ht if wr_t is None else be.into(rows, xp.matmul, ht, wr_t)
             h, c = _merge(xp, hn, h), _merge(xp, c2, c)
-            outs.append(hn)
-        self.out = self._in_order(xp, outs)
-        return self.out, h, c
+        return out, h, c
 
     def grads(self, xp, inputs, g_out, g_h, g_c):
-        xg, w_hh, h0, c0, *w_hr = inputs
-        n = c0.shape[-1]
+        x, w_ih, w_hh, b_ih, b_hh, h0, c0, *w_hr = inputs
         dh, dc = self._initial(xp, g_h, h0), self._initial(xp, g_c, c0)
-        d_pre, d_hn = [], []
+        d_pre = xp.empty((x.shape[0], w_hh.shape[0]), dtype=x.dtype)
+        d_hn = []
         for k in range(len(self.steps) - 1, -1, -1):
             d = self._reaching(dh, g_out, k)
-            u, a, tc, cp, hp, ht = self.kept[k]
+            off, bs = self.steps[k]
+            m, p, f, ht = self.kept[k]
             if w_hr:
                 d_hn.append(d)
                 d = d @ w_hr[0]
-            i, f, g, o = (a[:, j * n:(j + 1) * n] for j in range(4))
-            dcc = o - ht * tc  # o * tanh'(c); fresh arrays from here on are updated in place
-            dcc *= d
-            dcc += _rows(dc, d.shape[0])
-            dp = xp.concat([dcc * g, dcc * cp, dcc * i, d * tc], axis=1)
-            dp *= _rows(self.slope_scale, d.shape[0]) - u * u  # each gate's slope, sc^2 * (1 - tanh^2)
-            d_pre.append(dp)
-            dh, dc = _merge(xp, dp @ w_hh, dh), _merge(xp, dcc * f, dc)
-        d_pre.reverse()
-        dxg = self._in_order(xp, d_pre)
-        dw = self._hidden_weight_grad(xp, dxg, h0, 4) if self.next[1] else None
-        out = (dxg, dw, dh, dc)
+            dcc = p * d  # the cell's gradient: o * tanh'(c) * d, plus the next step's
+            dcc += _rows(dc, bs)
+            dp = self.be.into(d_pre[off:off + bs, ...], xp.multiply, xp.concat([dcc, dcc, dcc, d], axis=1), m)
+            if self._state_grads_wanted(k):
+                dh, dc = _merge(xp, dp @ w_hh, dh), _merge(xp, dcc * f, dc)
+        dx, dw_ih, dw_hh, db = self._input_grads(xp, d_pre, d_pre, w_ih)
+        out = (dx, dw_ih, dw_hh, db, None if db is None or not self.next[4] else self.be.copy(db), dh, dc)
         if w_hr:
             d_hn.reverse()
-            hts = self._in_order(xp, [kp[5] for kp in self.kept])
-            out += (_t(xp, self._in_order(xp, d_hn)) @ hts if self.next[4] else None,)
+            hts = self._in_order(xp, [kp[3] for kp in self.kept])
+            out += (_t(xp, self._in_order(xp, d_hn)) @ hts if self.next[7] else None,)
         return out
 
     def extra_states(self, extra):
         return (extra[0],)
 
-    def step(self, xg, states, w_hh, extra):
+    def step(self, xg, states, w_hh, b_hh, extra):
         h, c = states
         ht, c2 = lstm_cell(xg + h @ w_hh.t(), c)
         if len(extra) > 1:
@@ -290,26 +334,29 @@ class _LSTMScan(_Scan):
 
 
 class _GRUScan(_Scan):
-    """GRU scan; extra input ``(b_hh,)``, the hidden bias that the reset gate scales."""
+    """GRU scan: the reset gate scales only the hidden side, so every row's input side is one product first."""
 
-    def run(self, xp, xg, w_hh, h0, b_hh):
+    def run(self, xp, x, w_ih, w_hh, b_ih, b_hh, h0):
         m = _ArrayMath(xp)
+        n = h0.shape[-1]
+        z = self._layout(xp, x, h0)
+        xg = z[:, n:] @ _stacked(xp, w_ih, bias=b_ih)
         w_t = _row_major(xp, _t(xp, w_hh))
         h = h0
         self.kept = kept = []
         outs = []
         for off, bs in self.steps:
             hp = _rows(h, bs)
+            z[off:off + bs, :n] = hp
             hg = hp @ w_t + b_hh
             h2, (rz, new) = gru_cell(m, xg[off:off + bs, ...], hg, hp)
             kept.append((rz, new, hg, hp))
             h = _merge(xp, h2, h)
             outs.append(h2)
-        self.out = self._in_order(xp, outs)
-        return self.out, h
+        return self._in_order(xp, outs), h
 
     def grads(self, xp, inputs, g_out, g_h):
-        xg, w_hh, h0, b_hh = inputs
+        x, w_ih, w_hh, b_ih, b_hh, h0 = inputs
         n = h0.shape[-1]
         dh = self._initial(xp, g_h, h0)
         d_x, d_hg = [], []
@@ -321,51 +368,57 @@ class _GRUScan(_Scan):
             drz = xp.concat([dn * hg[:, 2 * n:], d * (hp - new)], axis=1) * (rz * (1 - rz))
             d_x.append(xp.concat([drz, dn], axis=1))
             d_hg.append(xp.concat([drz, dn * r], axis=1))
-            dh = _merge(xp, d * z + d_hg[-1] @ w_hh, dh)
+            if self._state_grads_wanted(k):
+                dh = _merge(xp, d * z + d_hg[-1] @ w_hh, dh)
         d_x.reverse()
         d_hg.reverse()
         dhg = self._in_order(xp, d_hg)
-        dw = self._hidden_weight_grad(xp, dhg, h0, 3) if self.next[1] else None
-        db = xp.sum(dhg, axis=0) if self.next[3] else None
-        return self._in_order(xp, d_x), dw, dh, db
+        dx, dw_ih, dw_hh, db_ih = self._input_grads(xp, self._in_order(xp, d_x), dhg, w_ih)
+        db_hh = xp.sum(dhg, axis=0) if self.next[4] else None
+        return dx, dw_ih, dw_hh, db_ih, db_hh, dh
 
-    def step(self, xg, states, w_hh, extra):
+    def project(self, x, w_ih, b_ih, b_hh):
+        return F.linear(x, w_ih, b_ih)
+
+    def step(self, xg, states, w_hh, b_hh, extra):
         (h,) = states
-        h2, _ = gru_cell(_TensorMath, xg, h @ w_hh.t() + extra[0], h)
+        h2, _ = gru_cell(_TensorMath, xg, h @ w_hh.t() + b_hh, h)
         return h2, (h2,)
 
 
 class _RNNScan(_Scan):
     """Elman scan (``option`` is the nonlinearity); no extra inputs."""
 
-    def run(self, xp, xg, w_hh, h0):
+    def run(self, xp, x, w_ih, w_hh, b_ih, b_hh, h0):
         m = _ArrayMath(xp)
-        w_t = _row_major(xp, _t(xp, w_hh))
+        n = h0.shape[-1]
+        z = self._layout(xp, x, h0)
+        w = _stacked(xp, w_hh, w_ih, bias=b_ih + b_hh)
         h = h0
         self.kept = kept = []
         for off, bs in self.steps:
-            hp = _rows(h, bs)
-            h2 = rnn_cell(m, xg[off:off + bs, ...] + hp @ w_t, self.option)
-            kept.append((h2, hp))
+            z[off:off + bs, :n] = _rows(h, bs)
+            h2 = rnn_cell(m, z[off:off + bs, :] @ w, self.option)
+            kept.append(h2)
             h = _merge(xp, h2, h)
-        self.out = self._in_order(xp, [kp[0] for kp in kept])
-        return self.out, h
+        return self._in_order(xp, kept), h
 
     def grads(self, xp, inputs, g_out, g_h):
-        xg, w_hh, h0 = inputs
+        x, w_ih, w_hh, b_ih, b_hh, h0 = inputs
         dh = self._initial(xp, g_h, h0)
         d_pre = []
         for k in range(len(self.steps) - 1, -1, -1):
             d = self._reaching(dh, g_out, k)
-            out = self.kept[k][0]
+            out = self.kept[k]
             d_pre.append(d * (1 - out * out) if self.option == "tanh" else d * xp.astype(out > 0, out.dtype))
-            dh = _merge(xp, d_pre[-1] @ w_hh, dh)
+            if self._state_grads_wanted(k):
+                dh = _merge(xp, d_pre[-1] @ w_hh, dh)
         d_pre.reverse()
-        dxg = self._in_order(xp, d_pre)
-        dw = self._hidden_weight_grad(xp, dxg, h0, 1) if self.next[1] else None
-        return dxg, dw, dh
+        dpre = self._in_order(xp, d_pre)
+        dx, dw_ih, dw_hh, db = self._input_grads(xp, dpre, dpre, w_ih)
+        return dx, dw_ih, dw_hh, db, None if db is None or not self.next[4] else self.be.copy(db), dh
 
-    def step(self, xg, states, w_hh, extra):
+    def step(self, xg, states, w_hh, b_hh, extra):
         h2 = rnn_cell(_TensorMath, xg + states[0] @ w_hh.t(), self.option)
         return h2, (h2,)
 
@@ -558,16 +611,13 @@ class RNNBase(Module):
             for d in range(dirs):
                 idx = layer * dirs + d
                 w = [getattr(self, n) for n in self._all_weights[idx]]
-                w_ih, w_hh = w[0], w[1]
-                b_ih, b_hh = (w[2], w[3]) if self.bias else (None, None)
-                init_states = tuple(s[idx] for s in states)
-                if self.mode == "GRU":
-                    xg = F.linear(x, w_ih, b_ih)
-                    extra = (b_hh if b_hh is not None else _creation.zeros(w_hh.shape[0], dtype=x.dtype, device=x.device),)
+                if self.bias:
+                    weights = tuple(w[:4])
                 else:
-                    xg = F.linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
-                    extra = init_states[1:] + ((w[-1],) if self.proj_size else ())
-                res = apply(scan, (xg, w_hh, init_states[0]) + extra, schedules[d], option)
+                    zeros = _creation.zeros(w[0].shape[0], dtype=x.dtype, device=x.device)
+                    weights = (w[0], w[1], zeros, zeros)
+                extra = tuple(s[idx] for s in states[1:]) + ((w[-1],) if self.proj_size else ())
+                res = apply(scan, (x,) + weights + (states[0][idx],) + extra, schedules[d], option)
                 outs.append(res[0])
                 for k, f in enumerate(res[1:]):
                     finals[k].append(f)
