@@ -142,6 +142,14 @@ def _stacked(xp, *weights, bias, gates=1):
     return out
 
 
+def _gate_sum(xp, d, w):
+    """``sum_j d[j] @ w[j]`` over gate-major blocks, accumulated gate by gate (no ``(gates, rows, cols)`` temporary)."""
+    out = d[0, ...] @ w[0, ...]
+    for j in range(1, d.shape[0]):
+        out += d[j, ...] @ w[j, ...]
+    return out
+
+
 class _Scan(Op):
     """One direction of one recurrent layer over a packed sequence, as one node.
 
@@ -225,7 +233,7 @@ class _Scan(Op):
         """
         z, n = self.z, self.z.shape[-1] - w_ih.shape[-1] - 1
         gates, size = d_x.shape[0], d_x.shape[-1]
-        dx = xp.sum(d_x @ xp.reshape(w_ih, (gates, size, -1)), axis=0) if self.next[0] else None
+        dx = _gate_sum(xp, d_x, xp.reshape(w_ih, (gates, size, -1))) if self.next[0] else None
         if not any(self.next[1:4]):
             return dx, None, None, None
 
@@ -328,7 +336,7 @@ class _LSTMScan(_Scan):
             be.into(d_pre[:3, off:off + bs, :], xp.multiply, m[:3, ...], dcc)
             be.into(d_pre[3, off:off + bs, :], xp.multiply, m[3, ...], d)
             if self._state_grads_wanted(k):
-                dh = _merge(xp, xp.sum(d_pre[:, off:off + bs, :] @ w_gates, axis=0), dh)
+                dh = _merge(xp, _gate_sum(xp, d_pre[:, off:off + bs, :], w_gates), dh)
                 dc = _merge(xp, dcc * f, dc)
         dx, dw_ih, dw_hh, db = self._input_grads(xp, d_pre, d_pre, w_ih)
         out = (dx, dw_ih, dw_hh, db, None if db is None or not self.next[4] else self.be.copy(db), dh, dc)
