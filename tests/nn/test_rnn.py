@@ -245,6 +245,20 @@ def test_errors():
         nn.LSTM(3, 4, proj_size=4)
     with pytest.raises(RuntimeError, match="Input batch size 2 doesn't match hidden0 batch size 3"):
         nn.GRUCell(3, 4)(ember.randn(2, 3), ember.zeros(3, 4))
+    with pytest.raises(RuntimeError, match="Expected sequence length to be larger than 0 in RNN"):
+        m(ember.randn(0, 2, 3))
+
+
+@pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU, nn.RNN])
+def test_empty_batch(cls, device):
+    m = _module(cls, 3, 4, num_layers=2, bidirectional=True).to(device)
+    x = ember.zeros(5, 0, 3, dtype=ember.float64, device=device, requires_grad=True)
+    out, h = m(x)
+    assert out.shape == (5, 0, 8) and (h[0] if cls is nn.LSTM else h).shape == (4, 0, 4)
+    out.sum().backward()
+    assert x.grad.shape == (5, 0, 3)
+    for p in m.parameters():
+        assert p.grad.shape == p.shape and not p.grad.cpu().numpy().any()
 
 
 # --- packed sequences --------------------------------------------------------------------------------

@@ -283,12 +283,13 @@ class _LSTMScan(_Scan):
     def run(self, xp, x, w_ih, w_hh, b_ih, b_hh, h0, c0, w_hr=None):
         be = self.be
         n, hs = c0.shape[-1], h0.shape[-1]
-        scale = xp.full((4, h0.shape[0], n), 0.5, dtype=x.dtype)  # whole blocks: numpy broadcasts slowly
-        scale[2, ...] = 1
+        gate_scale = xp.full((4, 1, n), 0.5, dtype=x.dtype)
+        gate_scale[2, ...] = 1
+        scale = gate_scale * xp.ones((4, h0.shape[0], n), dtype=x.dtype)  # whole blocks: numpy broadcasts slowly
         shift, slope_scale = 1 - scale, scale * scale
         z = self._layout(xp, x, h0)
         w = _stacked(xp, w_hh, w_ih, bias=b_ih + b_hh, gates=4)
-        w *= scale[:, :1, :]
+        w *= gate_scale
         wr_t = None if w_hr is None else _row_major(xp, _t(xp, w_hr))
         out = xp.empty((x.shape[0], hs), dtype=x.dtype)
         h, c = h0, c0
@@ -604,6 +605,8 @@ class RNNBase(Module):
             if self.batch_first and batched:
                 x = x.transpose(0, 1)
             steps, batch = x.shape[0], x.shape[1]
+            if steps == 0:
+                raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
             batch_sizes = [batch] * steps
             data = x.reshape(steps * batch, x.shape[2])
         states = self._hidden(hx, batch, data, batched)
