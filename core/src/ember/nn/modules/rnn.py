@@ -129,9 +129,11 @@ def _t(xp, a):
 
 
 def _stacked(xp, *weights, bias, gates=1):
-    """``[W_1^T; W_2^T; ...; bias]`` cut by gate, ``(gates, rows, size)``: row ``[v_1 | v_2 | ... | 1]`` times block ``j``
-    is gate ``j`` of ``sum v_k W_k^T + bias``. Each block is C-ordered: BLAS multiplies by that about 1.5x faster
-    than by a transposed view."""
+    """``[W_1^T; W_2^T; ...; bias]`` cut by gate into C-ordered blocks ``(gates, rows, size)``.
+
+    A row ``[v_1 | v_2 | ... | 1]`` times block ``j`` is gate ``j`` of ``sum v_k W_k^T + bias``. BLAS
+    multiplies by a C-ordered block about 1.5x faster than by a transposed view.
+    """
     size = bias.shape[0] // gates
     out = xp.empty((gates, sum(w.shape[1] for w in weights) + 1, size), dtype=bias.dtype)
     row = 0
@@ -162,8 +164,9 @@ class _Scan(Op):
     ``z`` by the stacked ``[W_hh^T; W_ih^T; b_ih + b_hh]``, so one product per step gives the
     whole pre-activation, and after the scan ``d_pre^T @ z`` gives the weight and bias
     gradients. Subclasses give ``run`` (forward on arrays, keeping each step's intermediates),
-    ``grads`` (the exact BPTT on arrays) and ``step`` (one step in Ember ops). Per-step arrays
-    are kept in lists and joined once.
+    ``grads`` (the exact BPTT on arrays) and ``step`` (one step in Ember ops). The LSTM writes its
+    outputs and gradients into whole buffers as it goes (:meth:`Backend.into`); the others keep
+    per-step arrays in lists and join them once.
     """
 
     save_inputs = True
@@ -375,7 +378,8 @@ class _GRUScan(_Scan):
             z[off:off + bs, :n] = hp
             hg = hp @ w_t + b_hh
             h2, (rz, new) = gru_cell(m, xg[off:off + bs, ...], hg, hp)
-            kept.append((rz, new, hg, hp))
+            if self.keep:
+                kept.append((rz, new, hg, hp))
             h = _merge(xp, h2, h)
             outs.append(h2)
         return self._in_order(xp, outs), h
