@@ -126,6 +126,9 @@ CASES = [
     _network_case("lstm_fixed_state", nn.LSTM, dict(num_layers=2), lstm=True, nondiff=(1, 2)),
     _network_case("gru_fixed_input_and_state", nn.GRU, dict(), nondiff=(0, 1)),
     _network_case("rnn_nobias_fixed_state", nn.RNN, dict(bias=False, nonlinearity="relu"), nondiff=(1,)),
+    # an input wider than the state is projected for all rows at once instead of inside each step's product
+    _network_case("lstm_wide_input_two_layers", nn.LSTM, dict(num_layers=2, bidirectional=True), inp=5, lstm=True),
+    _network_case("rnn_wide_input", nn.RNN, dict(), inp=5, hidden=2),
 ]
 
 

@@ -125,11 +125,12 @@ class Backend:
         """Write ``src`` into ``dst`` in place (same shape, castable dtype)."""
         dst[...] = src
 
-    def into(self, dst, fn, *args):
-        """``fn(*args)`` written into ``dst`` (same shape and dtype), which is returned.
+    def into(self, dst, fn, *args, **kwargs):
+        """``fn(*args, **kwargs)`` written into ``dst`` (same shape and dtype), which is returned.
 
-        ``fn`` is an elementwise function of the namespace or its ``matmul``; namespaces that
-        follow numpy compute straight into ``dst`` (its ``out=``) instead of through a temporary.
+        ``fn`` is a function of the namespace that numpy gives an ``out=`` argument (an elementwise
+        function, ``matmul``, ``concat``); namespaces that follow numpy compute straight into ``dst``
+        instead of through a temporary.
 
         Example:
             >>> import numpy, ember
@@ -137,7 +138,7 @@ class Backend:
             >>> ember.backends.Backend().into(dst, numpy.add, numpy.ones(2), 1.0).tolist()
             [2.0, 2.0]
         """
-        dst[...] = fn(*args)
+        dst[...] = fn(*args, **kwargs)
         return dst
 
     def shares_memory(self, a, b):

@@ -27,8 +27,8 @@ class NumpyLikeBackend(Backend):
     def assign(self, dst, src):
         self.xp.copyto(dst, src, casting="unsafe")
 
-    def into(self, dst, fn, *args):
-        return fn(*args, out=dst)
+    def into(self, dst, fn, *args, **kwargs):
+        return fn(*args, out=dst, **kwargs)
 
     def shares_memory(self, a, b):
         return self.xp.shares_memory(a, b)

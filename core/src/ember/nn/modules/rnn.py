@@ -144,14 +144,6 @@ def _stacked(xp, *weights, bias, gates=1):
     return out
 
 
-def _gate_sum(xp, d, w):
-    """``sum_j d[j] @ w[j]`` over gate-major blocks, accumulated gate by gate (no ``(gates, rows, cols)`` temporary)."""
-    out = d[0, ...] @ w[0, ...]
-    for j in range(1, d.shape[0]):
-        out += d[j, ...] @ w[j, ...]
-    return out
-
-
 class _Scan(Op):
     """One direction of one recurrent layer over a packed sequence, as one node.
 
@@ -229,25 +221,29 @@ class _Scan(Op):
         self.z = z
         return z
 
-    def _input_grads(self, xp, d_x, d_h, w_ih):
-        """``(dx, dw_ih, dw_hh, db_ih)`` from the gradients of every row's input-side and hidden-side pre-activations.
+    @staticmethod
+    def _per_step(z, w, n):
+        """``(cols, rest)``: each step multiplies its rows' first ``cols`` columns of ``z`` by as many rows of ``w``.
 
-        The gradients come gate-major, ``(gates, N, size)``, as :func:`_stacked` cuts the weights.
+        An input no wider than the state is folded into that product (``rest`` is None); a wider one is
+        projected for every row at once (``rest``, added per step), as its share of a small per-step
+        product would cost more than one large product.
         """
+        if z.shape[-1] - n - 1 <= n:
+            return z.shape[-1], None
+        return n, z[:, n:] @ w[..., n:, :]
+
+    def _input_grads(self, xp, d_x, d_h, w_ih):
+        """``(dx, dw_ih, dw_hh, db_ih)`` from the gradients of every row's input-side and hidden-side pre-activations."""
         z, n = self.z, self.z.shape[-1] - w_ih.shape[-1] - 1
-        gates, size = d_x.shape[0], d_x.shape[-1]
-        dx = _gate_sum(xp, d_x, xp.reshape(w_ih, (gates, size, -1))) if self.next[0] else None
+        dx = d_x @ w_ih if self.next[0] else None
         if not any(self.next[1:4]):
             return dx, None, None, None
-
-        def product(d, cols):  # d^T @ z[:, cols], gate by gate, as the rows of one (gates * size, ...) result
-            return xp.reshape(xp.permute_dims(d, (0, 2, 1)) @ z[:, cols], (gates * size, -1))
-
         if d_x is d_h:  # one product gives [dw_hh | dw_ih | db]: the column of ones sums the rows
-            full = product(d_x, slice(None))
+            full = _t(xp, d_x) @ z
             dw_hh, dwb = self.be.copy(full[:, :n]), full[:, n:]
         else:
-            dw_hh, dwb = product(d_h, slice(None, n)), product(d_x, slice(n, None))
+            dw_hh, dwb = _t(xp, d_h) @ z[:, :n], _t(xp, d_x) @ z[:, n:]
         return dx, self.be.copy(dwb[:, :-1]), dw_hh, self.be.copy(dwb[:, -1])
 
     def _in_order(self, xp, per_step):
@@ -293,6 +289,7 @@ class _LSTMScan(_Scan):
         z = self._layout(xp, x, h0)
         w = _stacked(xp, w_hh, w_ih, bias=b_ih + b_hh, gates=4)
         w *= gate_scale
+        cols, rest = self._per_step(z, w, hs)
         wr_t = None if w_hr is None else _row_major(xp, _t(xp, w_hr))
         out = xp.empty((x.shape[0], hs), dtype=x.dtype)
         h, c = h0, c0
@@ -300,7 +297,9 @@ class _LSTMScan(_Scan):
         for off, bs in self.steps:
             hp, cp = _rows(h, bs), _rows(c, bs)
             z[off:off + bs, :hs] = hp
-            u = z[off:off + bs, :] @ w  # (4, bs, n): the gates i, f, g, o, each a contiguous block
+            u = z[off:off + bs, :cols] @ w[:, :cols, :]  # (4, bs, n): the gates i, f, g, o, each a contiguous block
+            if rest is not None:
+                u += rest[:, off:off + bs, :]
             u = be.into(u, xp.tanh, u)
             u *= scale[:, :bs, :]  # the activations before their shift: the slope is sc^2 - u^2
             a = u + shift[:, :bs, :]
@@ -323,10 +322,8 @@ class _LSTMScan(_Scan):
     def grads(self, xp, inputs, g_out, g_h, g_c):
         x, w_ih, w_hh, b_ih, b_hh, h0, c0, *w_hr = inputs
         be = self.be
-        n = c0.shape[-1]
-        w_gates = xp.reshape(w_hh, (4, n, -1))  # gate j's rows: the state's gradient is sum_j d_pre_j @ W_hh_j
         dh, dc = self._initial(xp, g_h, h0), self._initial(xp, g_c, c0)
-        d_pre = xp.empty((4, x.shape[0], n), dtype=x.dtype)
+        d_pre = xp.empty((x.shape[0], w_hh.shape[0]), dtype=x.dtype)  # row-major: one product per step, one after
         d_hn = []
         for k in range(len(self.steps) - 1, -1, -1):
             d = self._reaching(dh, g_out, k)
@@ -337,11 +334,10 @@ class _LSTMScan(_Scan):
                 d = d @ w_hr[0]
             dcc = p * d  # the cell's gradient: o * tanh'(c) * d, plus the next step's
             dcc += _rows(dc, bs)
-            be.into(d_pre[:3, off:off + bs, :], xp.multiply, m[:3, ...], dcc)
-            be.into(d_pre[3, off:off + bs, :], xp.multiply, m[3, ...], d)
+            ifg = m[:3, ...] * dcc
+            dp = be.into(d_pre[off:off + bs, :], xp.concat, [ifg[0, ...], ifg[1, ...], ifg[2, ...], m[3, ...] * d], axis=1)
             if self._state_grads_wanted(k):
-                dh = _merge(xp, _gate_sum(xp, d_pre[:, off:off + bs, :], w_gates), dh)
-                dc = _merge(xp, dcc * f, dc)
+                dh, dc = _merge(xp, dp @ w_hh, dh), _merge(xp, dcc * f, dc)
         dx, dw_ih, dw_hh, db = self._input_grads(xp, d_pre, d_pre, w_ih)
         out = (dx, dw_ih, dw_hh, db, None if db is None or not self.next[4] else self.be.copy(db), dh, dc)
         if w_hr:
@@ -402,7 +398,7 @@ class _GRUScan(_Scan):
         d_x.reverse()
         d_hg.reverse()
         dhg = self._in_order(xp, d_hg)
-        dx, dw_ih, dw_hh, db_ih = self._input_grads(xp, self._in_order(xp, d_x)[None, ...], dhg[None, ...], w_ih)
+        dx, dw_ih, dw_hh, db_ih = self._input_grads(xp, self._in_order(xp, d_x), dhg, w_ih)
         db_hh = xp.sum(dhg, axis=0) if self.next[4] else None
         return dx, dw_ih, dw_hh, db_ih, db_hh, dh
 
@@ -423,11 +419,13 @@ class _RNNScan(_Scan):
         n = h0.shape[-1]
         z = self._layout(xp, x, h0)
         w = _stacked(xp, w_hh, w_ih, bias=b_ih + b_hh)[0, ...]
+        cols, rest = self._per_step(z, w, n)
         h = h0
         self.kept = kept = []
         for off, bs in self.steps:
             z[off:off + bs, :n] = _rows(h, bs)
-            h2 = rnn_cell(m, z[off:off + bs, :] @ w, self.option)
+            pre = z[off:off + bs, :cols] @ w[:cols, :]
+            h2 = rnn_cell(m, pre if rest is None else pre + rest[off:off + bs, :], self.option)
             kept.append(h2)
             h = _merge(xp, h2, h)
         return self._in_order(xp, kept), h
@@ -443,7 +441,7 @@ class _RNNScan(_Scan):
             if self._state_grads_wanted(k):
                 dh = _merge(xp, d_pre[-1] @ w_hh, dh)
         d_pre.reverse()
-        dpre = self._in_order(xp, d_pre)[None, ...]
+        dpre = self._in_order(xp, d_pre)
         dx, dw_ih, dw_hh, db = self._input_grads(xp, dpre, dpre, w_ih)
         return dx, dw_ih, dw_hh, db, None if db is None or not self.next[4] else self.be.copy(db), dh
 
