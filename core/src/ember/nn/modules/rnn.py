@@ -274,9 +274,11 @@ class _LSTMScan(_Scan):
     The array forward evaluates :func:`lstm_cell` with one tanh for all four gates:
     ``sigmoid(x) = tanh(x / 2) / 2 + 1 / 2``, so with ``t = tanh(scale * pre)`` the activations
     are ``scale * t + shift`` (scale 1/2 and shift 1/2 on i, f, o; 1 and 0 on g); the scales sit
-    in the stacked weight's columns. For the backward each step keeps ``m``: every gate's partner
-    in the cell (g for i, the previous cell for f, i for g, tanh of the new cell for o) times the
-    gate's slope, so a gate's pre-activation gradient is one product with ``m``.
+    in the stacked weight's columns. The step's product comes out gate-major, ``(4, B, H)``, every
+    gate a contiguous block. For the backward each step keeps ``m``: every gate's partner in the
+    cell (g for i, the previous cell for f, i for g, tanh of the new cell for o) times the gate's
+    slope, so a gate's pre-activation gradient is one product with ``m``; the gradients are written
+    row-major, ``(N, 4H)``, so that the state's gradient is one product per step.
     """
 
     def run(self, xp, x, w_ih, w_hh, b_ih, b_hh, h0, c0, w_hr=None):
