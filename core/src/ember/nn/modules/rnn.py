@@ -154,8 +154,8 @@ class _Scan(Op):
     The forward lays every row out once as ``z = [previous state | x | 1]`` (the state part
     written as the scan reaches the row): the LSTM and Elman scans multiply each step's rows of
     ``z`` by the stacked ``[W_hh^T; W_ih^T; b_ih + b_hh]``, so one product per step gives the
-    whole pre-activation, and after the scan ``d_pre^T @ z`` gives the weight and bias
-    gradients. Subclasses give ``run`` (forward on arrays, keeping each step's intermediates),
+    whole pre-activation (an input wider than the state is projected for every row first, see
+    :meth:`_per_step`), and after the scan ``d_pre^T @ z`` gives the weight and bias gradients. Subclasses give ``run`` (forward on arrays, keeping each step's intermediates),
     ``grads`` (the exact BPTT on arrays) and ``step`` (one step in Ember ops). The LSTM writes its
     outputs and gradients into whole buffers as it goes (:meth:`Backend.into`); the others keep
     per-step arrays in lists and join them once.
