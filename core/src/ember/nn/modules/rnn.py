@@ -341,7 +341,7 @@ class _LSTMScan(_Scan):
             if self._state_grads_wanted(k):
                 dh, dc = _merge(xp, dp @ w_hh, dh), _merge(xp, dcc * f, dc)
         dx, dw_ih, dw_hh, db = self._input_grads(xp, d_pre, d_pre, w_ih)
-        out = (dx, dw_ih, dw_hh, db, None if db is None or not self.next[4] else self.be.copy(db), dh, dc)
+        out = (dx, dw_ih, dw_hh, db, None if db is None or not self.next[4] else be.copy(db), dh, dc)
         if w_hr:
             d_hn.reverse()
             hts = self._in_order(xp, [kp[3] for kp in self.kept])
@@ -637,16 +637,14 @@ class RNNBase(Module):
         schedules = [_schedule(batch_sizes, reverse=bool(d)) for d in range(dirs)]
         finals = [[] for _ in states]
         x = data
+        if not self.bias:  # the scans take biases: zeros for every layer without them
+            zeros = _creation.zeros(self.weight_ih_l0.shape[0], dtype=x.dtype, device=x.device)
         for layer in range(self.num_layers):
             outs = []
             for d in range(dirs):
                 idx = layer * dirs + d
                 w = [getattr(self, n) for n in self._all_weights[idx]]
-                if self.bias:
-                    weights = tuple(w[:4])
-                else:
-                    zeros = _creation.zeros(w[0].shape[0], dtype=x.dtype, device=x.device)
-                    weights = (w[0], w[1], zeros, zeros)
+                weights = tuple(w[:4]) if self.bias else (w[0], w[1], zeros, zeros)
                 extra = tuple(s[idx] for s in states[1:]) + ((w[-1],) if self.proj_size else ())
                 res = apply(scan, (x,) + weights + (states[0][idx],) + extra, schedules[d], option)
                 outs.append(res[0])
